@@ -1,0 +1,108 @@
+// The store: everything the gateway must not lose. One interface, backends behind it
+// (SQLite embedded by default; PostgreSQL later). Every method is one transaction: when it
+// returns, its effect is durable (SQLite: WAL with synchronous=FULL).
+//
+// Thread-safety: every method may be called from any thread at any time; the backend
+// serialises writes itself. Errors that are not part of normal operation (disk full, schema
+// mismatch) are thrown as StoreError.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "gateway/store/types.h"
+
+namespace faxgate::gateway {
+
+class StoreError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// What the SMTP server hands over for one accepted mail: the raw message plus one job per
+// fax number. commitSubmissions() writes a batch of these in one transaction (group commit).
+struct NewSubmission {
+    std::string owner;
+    std::string envelopeFrom;
+    std::string subject;
+    std::string messageId;
+    std::string rawMessage;          // the bytes as received (after dot-unstuffing)
+    std::vector<std::string> numbers;
+    int priority = 0;
+    int64_t killTimeMs = 0;          // job kill time relative to createdMs
+    int64_t createdMs = 0;
+};
+
+struct JobFilter {
+    std::optional<std::string> owner;
+    std::optional<JobState> state;
+    bool activeOnly = false;         // Converting, Queued, RetryWait, Dispatched
+    int limit = 1000;
+};
+
+class Store {
+public:
+    virtual ~Store() = default;
+
+    // Users
+    virtual void addUser(const User& user) = 0;           // throws StoreError if it exists
+    virtual void updateUser(const User& user) = 0;
+    virtual std::optional<User> findUser(const std::string& id) = 0;
+    virtual std::vector<User> listUsers() = 0;
+
+    // Nodes, ordered by priority then ID: the priority table.
+    virtual void upsertNode(const Node& node) = 0;
+    virtual std::optional<Node> findNode(const std::string& id) = 0;
+    virtual std::vector<Node> listNodes() = 0;
+
+    // Submissions and jobs. Returns the new submission IDs in the order given; the jobs are
+    // created in state Converting. All or nothing.
+    virtual std::vector<int64_t> commitSubmissions(const std::vector<NewSubmission>& batch) = 0;
+    virtual std::optional<Submission> findSubmission(int64_t id) = 0;
+    virtual std::vector<Submission> submissionsInState(SubmissionState state) = 0;
+    virtual std::string loadRawMessage(int64_t submissionId) = 0;
+    // Conversion done: stores the fax document (a multi-page TIFF) and queues the jobs.
+    virtual void storeDocument(int64_t submissionId, const std::string& tiff, int pages,
+                               int64_t nowMs) = 0;
+    // Conversion failed: the submission and all its jobs fail with this reason.
+    virtual void failSubmission(int64_t submissionId, const std::string& reason,
+                                int64_t nowMs) = 0;
+    virtual std::string loadDocument(int64_t submissionId) = 0;
+    virtual void markReported(int64_t submissionId) = 0;
+
+    virtual std::optional<Job> findJob(int64_t id) = 0;
+    virtual std::vector<Job> listJobs(const JobFilter& filter) = 0;
+    virtual std::vector<Job> jobsOfSubmission(int64_t submissionId) = 0;
+    virtual void updateJob(const Job& job) = 0;
+
+    // Attempts. startAttempt stores the attempt and the job (now Dispatched) together.
+    virtual void startAttempt(const Job& job, const Attempt& attempt) = 0;
+    // Ends the attempt and updates the job, and stores the record if one is given.
+    virtual void finishAttempt(const Job& job, const Attempt& attempt,
+                               const std::optional<CommunicationRecord>& record) = 0;
+    virtual std::vector<Attempt> attemptsOf(int64_t jobId) = 0;
+
+    // Communication records. Returns false (and changes nothing) if the record ID is known.
+    virtual bool addRecord(const CommunicationRecord& record) = 0;
+    virtual bool hasRecord(const std::string& recordId) = 0;
+    virtual std::vector<CommunicationRecord> listRecords(int limit) = 0;
+
+    // Outbox of mails to relay.
+    virtual int64_t enqueueMail(const OutboxMail& mail) = 0;
+    virtual std::vector<OutboxMail> dueMails(int64_t nowMs, int limit) = 0;
+    virtual void markMailSent(int64_t id) = 0;
+    virtual void markMailRetry(int64_t id, int64_t nextTryMs, const std::string& error) = 0;
+
+    // Mailboxes on the gateway. Returns the new message's UID (per user and folder, rising).
+    virtual int64_t appendToMailbox(const MailboxMessage& message) = 0;
+    virtual std::vector<MailboxMessage> listMailbox(const std::string& user,
+                                                    const std::string& folder) = 0;
+};
+
+// Opens (and creates or migrates) the SQLite store at `path`.
+std::unique_ptr<Store> openSqliteStore(const std::string& path);
+
+}  // namespace faxgate::gateway
