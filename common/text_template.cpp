@@ -49,8 +49,11 @@ std::string expandTemplate(std::string_view text, const TemplateValues& values) 
                 throw TemplateError("template section {{#" + std::string(name) +
                                     "}} is not closed");
             }
+            size_t bodyStart = pos;
+            bool tagOwnsLine = (open == 0 || text[open - 1] == '\n');
+            if (tagOwnsLine && bodyStart < end && text[bodyStart] == '\n') ++bodyStart;
             if (!valueOf(values, name).empty()) {
-                out += expandTemplate(text.substr(pos, end - pos), values);
+                out += expandTemplate(text.substr(bodyStart, end - bodyStart), values);
             }
             pos = end + endTag.size();
             // A section on lines of its own leaves no empty line behind.
