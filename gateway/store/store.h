@@ -95,6 +95,9 @@ public:
     virtual std::vector<OutboxMail> dueMails(int64_t nowMs, int limit) = 0;
     virtual void markMailSent(int64_t id) = 0;
     virtual void markMailRetry(int64_t id, int64_t nextTryMs, const std::string& error) = 0;
+    // The outbox gave the mail up (permanent refusal or too old): it leaves the queue like a
+    // sent mail (dueMails never returns it again) and `error` is kept as its last error.
+    virtual void markMailFailed(int64_t id, const std::string& error) = 0;
 
     // Mailboxes on the gateway. Returns the new message's UID (per user and folder, rising).
     virtual int64_t appendToMailbox(const MailboxMessage& message) = 0;

@@ -46,6 +46,7 @@ struct Node {
 // One accepted mail. Its jobs share its document.
 enum class SubmissionState { Converting, Ready, Failed };
 std::string toString(SubmissionState state);
+std::optional<SubmissionState> submissionStateFromString(const std::string& text);
 
 struct Submission {
     int64_t id = 0;
