@@ -142,7 +142,19 @@ TEST_F(NodeRegistryTest, NodeAnswersMapToDispatchResults) {
 }
 
 TEST_F(NodeRegistryTest, UnreachableNodeIsOfflineUntilItSaysHelloAgain) {
-    server_->stopAll(true);
+    // A port nobody listens on: take a free one and close it again.
+    uint16_t closedPort = 0;
+    {
+        Poco::Net::ServerSocket probe(Poco::Net::SocketAddress("127.0.0.1", 0));
+        closedPort = probe.address().port();
+    }
+    node_.url = "http://127.0.0.1:" + std::to_string(closedPort);
+    store_->upsertNode(node_);
+    HelloRequest hello;
+    hello.nodeId = "node-1";
+    hello.secret = "s3cret";
+    hello.lines = {{"sim-1", "idle", 0}};
+    registry_->hello(hello);
     EXPECT_EQ(registry_->dispatch(node_, job(), 1, "x").result, DispatchResult::Unreachable);
     EXPECT_FALSE(registry_->nodeStatuses()["node-1"].online);
 }
