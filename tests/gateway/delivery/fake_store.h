@@ -1,0 +1,195 @@
+// An in-memory Store for the delivery tests: users, submissions, jobs, attempts, the outbox
+// and mailboxes, with the semantics the delivery module relies on (markMailRetry counts a try,
+// markMailSent/markMailFailed take a mail out of the queue). Methods the delivery module does
+// not use throw std::logic_error, so a test that reaches one fails loudly.
+// Thread-safe (one lock), because the Outbox worker calls it from its own thread.
+#pragma once
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+
+#include "gateway/store/store.h"
+
+namespace faxgate::gateway::testing {
+
+class FakeStore : public Store {
+  public:
+    struct StoredMail {
+        OutboxMail mail;
+        bool sent = false;
+        bool failed = false;
+    };
+
+    // Test set-up and inspection.
+    void putSubmission(const Submission& submission, const std::vector<Job>& jobs) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        submissions_[submission.id] = submission;
+        jobs_[submission.id] = jobs;
+    }
+    void putAttempts(int64_t jobId, const std::vector<Attempt>& attempts) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        attempts_[jobId] = attempts;
+    }
+    std::vector<StoredMail> mails() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        std::vector<StoredMail> out;
+        for (const auto& [id, mail] : mails_) out.push_back(mail);
+        return out;
+    }
+    StoredMail mail(int64_t id) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return mails_.at(id);
+    }
+    void removeMail(int64_t id) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        mails_.erase(id);
+    }
+    int dueQueries() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return dueQueries_;
+    }
+
+    // Users
+    void addUser(const User& user) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (!users_.emplace(user.id, user).second) throw StoreError("user exists: " + user.id);
+    }
+    void updateUser(const User& user) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        users_[user.id] = user;
+    }
+    std::optional<User> findUser(const std::string& id) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto it = users_.find(id);
+        if (it == users_.end()) return std::nullopt;
+        return it->second;
+    }
+    std::vector<User> listUsers() override { unused("listUsers"); }
+
+    void upsertNode(const Node&) override { unused("upsertNode"); }
+    std::optional<Node> findNode(const std::string&) override { unused("findNode"); }
+    std::vector<Node> listNodes() override { unused("listNodes"); }
+
+    std::vector<int64_t> commitSubmissions(const std::vector<NewSubmission>&) override {
+        unused("commitSubmissions");
+    }
+    std::optional<Submission> findSubmission(int64_t id) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto it = submissions_.find(id);
+        if (it == submissions_.end()) return std::nullopt;
+        return it->second;
+    }
+    std::vector<Submission> submissionsInState(SubmissionState) override {
+        unused("submissionsInState");
+    }
+    std::string loadRawMessage(int64_t) override { unused("loadRawMessage"); }
+    void storeDocument(int64_t, const std::string&, int, int64_t) override {
+        unused("storeDocument");
+    }
+    void failSubmission(int64_t, const std::string&, int64_t) override { unused("failSubmission"); }
+    std::string loadDocument(int64_t) override { unused("loadDocument"); }
+    void markReported(int64_t submissionId) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        submissions_.at(submissionId).reported = true;
+    }
+
+    std::optional<Job> findJob(int64_t) override { unused("findJob"); }
+    std::vector<Job> listJobs(const JobFilter&) override { unused("listJobs"); }
+    std::vector<Job> jobsOfSubmission(int64_t submissionId) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto it = jobs_.find(submissionId);
+        return it == jobs_.end() ? std::vector<Job>{} : it->second;
+    }
+    void updateJob(const Job&) override { unused("updateJob"); }
+
+    void startAttempt(const Job&, const Attempt&) override { unused("startAttempt"); }
+    void finishAttempt(const Job&, const Attempt&,
+                       const std::optional<CommunicationRecord>&) override {
+        unused("finishAttempt");
+    }
+    std::vector<Attempt> attemptsOf(int64_t jobId) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto it = attempts_.find(jobId);
+        return it == attempts_.end() ? std::vector<Attempt>{} : it->second;
+    }
+
+    bool addRecord(const CommunicationRecord&) override { unused("addRecord"); }
+    bool hasRecord(const std::string&) override { unused("hasRecord"); }
+    std::vector<CommunicationRecord> listRecords(int) override { unused("listRecords"); }
+
+    // Outbox
+    int64_t enqueueMail(const OutboxMail& mail) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        StoredMail stored{mail};
+        stored.mail.id = ++lastMailId_;
+        mails_[stored.mail.id] = stored;
+        return stored.mail.id;
+    }
+    std::vector<OutboxMail> dueMails(int64_t nowMs, int limit) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        ++dueQueries_;
+        std::vector<OutboxMail> due;
+        for (const auto& [id, stored] : mails_) {
+            if (!stored.sent && !stored.failed && stored.mail.nextTryMs <= nowMs) {
+                due.push_back(stored.mail);
+            }
+        }
+        std::stable_sort(due.begin(), due.end(), [](const OutboxMail& a, const OutboxMail& b) {
+            return a.nextTryMs < b.nextTryMs;
+        });
+        if (int(due.size()) > limit) due.resize(size_t(limit));
+        return due;
+    }
+    void markMailSent(int64_t id) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        mails_.at(id).sent = true;
+    }
+    void markMailRetry(int64_t id, int64_t nextTryMs, const std::string& error) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        StoredMail& stored = mails_.at(id);
+        stored.mail.tries += 1;
+        stored.mail.nextTryMs = nextTryMs;
+        stored.mail.lastError = error;
+    }
+    void markMailFailed(int64_t id, const std::string& error) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        StoredMail& stored = mails_.at(id);
+        stored.failed = true;
+        stored.mail.tries += 1;
+        stored.mail.lastError = error;
+    }
+
+    int64_t appendToMailbox(const MailboxMessage& message) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto& folder = mailboxes_[{message.user, message.folder}];
+        MailboxMessage stored = message;
+        stored.uid = int64_t(folder.size()) + 1;
+        folder.push_back(stored);
+        return stored.uid;
+    }
+    std::vector<MailboxMessage> listMailbox(const std::string& user,
+                                            const std::string& folder) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto it = mailboxes_.find({user, folder});
+        return it == mailboxes_.end() ? std::vector<MailboxMessage>{} : it->second;
+    }
+
+  private:
+    [[noreturn]] static void unused(const char* method) {
+        throw std::logic_error(std::string("FakeStore::") + method + " is not used by delivery");
+    }
+
+    std::mutex mutex_;
+    std::map<std::string, User> users_;
+    std::map<int64_t, Submission> submissions_;
+    std::map<int64_t, std::vector<Job>> jobs_;
+    std::map<int64_t, std::vector<Attempt>> attempts_;
+    std::map<int64_t, StoredMail> mails_;
+    int64_t lastMailId_ = 0;
+    int dueQueries_ = 0;
+    std::map<std::pair<std::string, std::string>, std::vector<MailboxMessage>> mailboxes_;
+};
+
+}  // namespace faxgate::gateway::testing
