@@ -1,0 +1,41 @@
+// The node's communication record: one per finished call, in the JSON form of
+// docs/node-protocol.md ("Communication records"). The same JSON text is what the spool
+// keeps on disk and what the gateway link posts, so a record is encoded once, when the call
+// ends, and never re-encoded.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace faxgate::node {
+
+struct CommunicationRecord {
+    std::string recordId;            // unique per node: "<node>-<ms>-<sequence>"
+    std::string direction = "send";  // "send" (receptions come with the SIP driver)
+    int64_t jobId = 0;
+    int attempt = 0;
+    std::string nodeId;
+    std::string line;
+    std::string number;  // the remote number as dialled
+    std::string remoteCsid;
+    int pages = 0;  // confirmed pages
+    int pagesTotal = 0;
+    int64_t durationMs = 0;
+    int bitRate = 0;
+    bool ecm = false;
+    std::string result;  // see call_result in lines/line.h
+    std::string reason;
+    int64_t startedMs = 0;
+    int64_t endedMs = 0;
+};
+
+// One-line JSON object with the protocol's field names.
+std::string toJson(const CommunicationRecord& record);
+
+// Parses a record written by toJson(). Returns nullopt (and sets `error`) if the text is not
+// such an object, e.g. a file damaged on disk.
+std::optional<CommunicationRecord> parseCommunicationRecord(const std::string& json,
+                                                            std::string& error);
+
+}  // namespace faxgate::node

@@ -1,0 +1,110 @@
+// The node's side of the session with its gateway (docs/node-protocol.md): one thread that
+//   - says hello (POST /node/v1/hello) with the node ID, secret, URL, lines and a boot ID
+//     that is new at every process start, so the gateway can tell a restart;
+//   - sends a heartbeat every interval (the gateway's hello answer sets it) and at once
+//     whenever a line changes state, which is what lets the gateway dispatch on events;
+//   - says hello again when the gateway answers 401 (it forgot the session: restarted);
+//   - posts the spooled communication records oldest first and deletes each only after the
+//     gateway answered 200, backing off (doubling, capped at retry_max_ms) while it is down.
+// The spool is on disk, so records left from before a restart are posted after it.
+// The session token it holds is also what the node's own API accepts (node_server.h).
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "faxnode/line_manager.h"
+#include "faxnode/record_spool.h"
+
+namespace faxgate::node {
+
+struct GatewayLinkOptions {
+    std::string gatewayUrl = "http://127.0.0.1:8080";  // base URL, http only
+    std::string nodeId;                                // our node ID
+    std::string secret;                                // shared secret for hello
+    std::string publicUrl;                             // where the gateway reaches our API
+    std::string software = "faxgate-node 0.1.0";       // reported in hello
+    int64_t heartbeatIntervalMs = 2000;                // until the gateway's answer says otherwise
+    int64_t retryMinMs = 250;                          // first back-off after a failure
+    int64_t retryMaxMs = 30000;                        // back-off cap
+    int64_t connectTimeoutMs = 2000;                   // TCP connect to the gateway
+    int64_t receiveTimeoutMs = 10000;                  // waiting for the gateway's answer
+    size_t maxResponseBytes = 64 * 1024;               // longer answers are an error
+    size_t recordsPerPass = 100;                       // records read from the spool at once
+};
+
+// Thread-safety: start()/stop() from the owner's thread; notifyStateChange(),
+// isCurrentSession() and hasSession() from any thread. The session token is guarded by
+// sessionMutex_, the wake-up flags by mutex_.
+class GatewayLink {
+  public:
+    using LineStatusSource = std::function<std::vector<LineStatus>()>;
+
+    GatewayLink(GatewayLinkOptions options, RecordSpool& spool, LineStatusSource lineStatus);
+    ~GatewayLink();
+
+    GatewayLink(const GatewayLink&) = delete;
+    GatewayLink& operator=(const GatewayLink&) = delete;
+
+    void start();
+    // Stops the thread; an HTTP request in flight ends within the timeouts. Idempotent.
+    void stop();
+
+    // A line changed state (or a record was spooled): heartbeat and post records now.
+    void notifyStateChange();
+
+    // True if `token` is the session the gateway gave us in the current hello. Always false
+    // before the first hello succeeded. Constant time in the token's content.
+    bool isCurrentSession(const std::string& token) const;
+    bool hasSession() const;
+
+    const std::string& bootId() const { return bootId_; }
+
+  private:
+    struct HttpReply {
+        int status = 0;  // 0: no answer (connection refused, timeout, ...)
+        std::string body;
+        std::string error;  // why there was no answer, or the gateway's "error" text
+    };
+
+    void run();
+    HttpReply post(const std::string& path, const std::string& body, bool withSession);
+    bool sayHello();
+    void sendHeartbeat();
+    // Returns true if every record read was dealt with and none is left waiting.
+    bool postRecords();
+    std::string linesJson(bool forHeartbeat) const;
+    void setSession(const std::string& token);
+    std::string session() const;
+    int64_t nextBackoffMs(int64_t& backoffMs) const;
+
+    GatewayLinkOptions options_;
+    RecordSpool& spool_;
+    const LineStatusSource lineStatus_;
+    const std::string bootId_;
+    std::string host_;
+    uint16_t port_ = 0;
+    std::string basePath_;
+
+    mutable std::mutex sessionMutex_;
+    std::string session_;  // REQUIRES sessionMutex_
+
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool stopping_ = false;      // REQUIRES mutex_
+    bool stateChanged_ = false;  // REQUIRES mutex_
+    std::thread thread_;
+
+    // Used only on the link's thread.
+    int64_t helloBackoffMs_ = 0;
+    int64_t recordBackoffMs_ = 0;
+    bool lastBatchFull_ = false;    // the last spool listing hit recordsPerPass
+    bool gatewayReachable_ = true;  // to log a failure streak once, not at every retry
+};
+
+}  // namespace faxgate::node

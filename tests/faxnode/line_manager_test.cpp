@@ -1,0 +1,247 @@
+// The line manager: picking lines, busy/idle, duplicates, cancel, record before idle.
+#include "faxnode/line_manager.h"
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+
+#include "tests/faxnode/test_tiff.h"
+
+namespace faxgate::node {
+namespace {
+
+using testing::TempDir;
+
+// A line whose calls last until the test releases them (or they are cancelled).
+class FakeLine : public Line {
+  public:
+    explicit FakeLine(std::string id) : id_(std::move(id)) {}
+    const std::string& id() const override { return id_; }
+
+    CallResult send(const OutboundCall& call, const std::atomic<bool>& cancel) override {
+        std::unique_lock<std::mutex> lock(mutex_);
+        ++calls_;
+        tiffExistedDuringCall_ = std::filesystem::exists(call.tiffPath);
+        started_.notify_all();
+        while (!released_ && !cancel.load()) {
+            released_cv_.wait_for(lock, std::chrono::milliseconds(5));
+        }
+        released_ = false;
+        CallResult result;
+        result.result = cancel.load() ? "cancelled" : "ok";
+        result.reason = cancel.load() ? "cancelled" : "all pages confirmed by the receiver";
+        result.pages = cancel.load() ? 0 : call.pagesTotal;
+        result.pagesTotal = call.pagesTotal;
+        result.startedMs = 1000;
+        result.endedMs = 2000;
+        return result;
+    }
+
+    void waitUntilCalled(int count) {
+        std::unique_lock<std::mutex> lock(mutex_);
+        started_.wait(lock, [&] { return calls_ >= count; });
+    }
+    void release() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        released_ = true;
+        released_cv_.notify_all();
+    }
+    int calls() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return calls_;
+    }
+    bool tiffExistedDuringCall() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return tiffExistedDuringCall_;
+    }
+
+  private:
+    std::string id_;
+    std::mutex mutex_;
+    std::condition_variable started_;
+    std::condition_variable released_cv_;
+    int calls_ = 0;
+    bool released_ = false;
+    bool tiffExistedDuringCall_ = false;
+};
+
+JobRequest makeJob(int64_t jobId, int attempt) {
+    JobRequest job;
+    job.jobId = jobId;
+    job.attempt = attempt;
+    job.number = "0312345678";
+    job.resolution = "fine";
+    job.pagesTotal = 2;
+    job.tiffBytes = std::string("II*\0", 4) + "pages";
+    return job;
+}
+
+class LineManagerTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        spool_ = std::make_unique<RecordSpool>(dir_.path());
+        std::vector<std::unique_ptr<Line>> lines;
+        auto a = std::make_unique<FakeLine>("sim-a");
+        auto b = std::make_unique<FakeLine>("sim-b");
+        lineA_ = a.get();
+        lineB_ = b.get();
+        lines.push_back(std::move(a));
+        lines.push_back(std::move(b));
+        LineManagerOptions options;
+        options.nodeId = "node-1";
+        options.recentCallsKept = 3;
+        manager_ = std::make_unique<LineManager>(options, std::move(lines), *spool_, [this] {
+            // What a heartbeat would see at this moment, and what the spool holds.
+            std::lock_guard<std::mutex> lock(eventsMutex_);
+            events_.push_back({manager_->status(), spool_->list().size()});
+            eventsChanged_.notify_all();
+        });
+    }
+
+    struct Event {
+        std::vector<LineStatus> lines;
+        size_t spooledRecords;
+    };
+
+    void waitForIdle(const std::string& lineId) {
+        std::unique_lock<std::mutex> lock(eventsMutex_);
+        eventsChanged_.wait(lock, [&] {
+            for (const auto& line : manager_->status()) {
+                if (line.lineId == lineId && line.state == LineState::Idle) return true;
+            }
+            return false;
+        });
+    }
+
+    TempDir dir_;
+    std::unique_ptr<RecordSpool> spool_;
+    FakeLine* lineA_ = nullptr;
+    FakeLine* lineB_ = nullptr;
+    std::mutex eventsMutex_;
+    std::condition_variable eventsChanged_;
+    std::vector<Event> events_;
+    std::unique_ptr<LineManager> manager_;
+};
+
+TEST_F(LineManagerTest, BusyLinesAreNotPickedAndIdleOnesAre) {
+    EXPECT_EQ(manager_->tryStart(makeJob(1, 1)).lineId, "sim-a");
+    StartResult second = manager_->tryStart(makeJob(2, 1));
+    EXPECT_EQ(second.outcome, StartOutcome::Started);
+    EXPECT_EQ(second.lineId, "sim-b");
+    StartResult third = manager_->tryStart(makeJob(3, 1));
+    EXPECT_EQ(third.outcome, StartOutcome::NoIdleLine);
+    EXPECT_EQ(third.reason, "no idle line");
+
+    auto status = manager_->status();
+    ASSERT_EQ(status.size(), 2u);
+    EXPECT_EQ(status[0].state, LineState::Sending);
+    EXPECT_EQ(status[0].jobId, 1);
+    EXPECT_EQ(status[1].jobId, 2);
+
+    lineA_->waitUntilCalled(1);
+    lineA_->release();
+    waitForIdle("sim-a");
+    StartResult fourth = manager_->tryStart(makeJob(3, 1));
+    EXPECT_EQ(fourth.outcome, StartOutcome::Started);
+    EXPECT_EQ(fourth.lineId, "sim-a");
+    lineA_->waitUntilCalled(2);
+    lineA_->release();
+    lineB_->waitUntilCalled(1);
+    lineB_->release();
+    waitForIdle("sim-a");
+    waitForIdle("sim-b");
+    EXPECT_EQ(spool_->list().size(), 3u);
+}
+
+TEST_F(LineManagerTest, SameJobAndAttemptIsADuplicateAndNeverDialledTwice) {
+    ASSERT_EQ(manager_->tryStart(makeJob(42, 3)).outcome, StartOutcome::Started);
+    StartResult repeat = manager_->tryStart(makeJob(42, 3));
+    EXPECT_EQ(repeat.outcome, StartOutcome::Duplicate);
+    EXPECT_EQ(repeat.lineId, "sim-a");
+    // Another attempt of a job still running is refused too.
+    EXPECT_EQ(manager_->tryStart(makeJob(42, 4)).outcome, StartOutcome::OtherAttempt);
+
+    lineA_->waitUntilCalled(1);
+    lineA_->release();
+    waitForIdle("sim-a");
+    // Still remembered after it finished.
+    EXPECT_EQ(manager_->tryStart(makeJob(42, 3)).outcome, StartOutcome::Duplicate);
+    EXPECT_EQ(lineA_->calls() + lineB_->calls(), 1);
+}
+
+TEST_F(LineManagerTest, OnlyTheLastFinishedCallsAreRemembered) {
+    for (int job = 1; job <= 4; ++job) {  // recentCallsKept = 3
+        ASSERT_EQ(manager_->tryStart(makeJob(job, 1)).lineId, "sim-a");
+        lineA_->waitUntilCalled(job);
+        lineA_->release();
+        waitForIdle("sim-a");
+    }
+    EXPECT_EQ(manager_->tryStart(makeJob(4, 1)).outcome, StartOutcome::Duplicate);
+    EXPECT_EQ(manager_->tryStart(makeJob(1, 1)).outcome, StartOutcome::Started);
+    lineA_->waitUntilCalled(5);
+    lineA_->release();
+    waitForIdle("sim-a");
+}
+
+TEST_F(LineManagerTest, RecordIsSpooledBeforeTheLineIsIdle) {
+    ASSERT_EQ(manager_->tryStart(makeJob(42, 3)).outcome, StartOutcome::Started);
+    lineA_->waitUntilCalled(1);
+    EXPECT_TRUE(lineA_->tiffExistedDuringCall());
+    lineA_->release();
+    waitForIdle("sim-a");
+
+    std::lock_guard<std::mutex> lock(eventsMutex_);
+    ASSERT_GE(events_.size(), 2u);
+    // Every moment in which a heartbeat could report the line idle again, the record exists.
+    bool sawBusy = false;
+    for (const Event& event : events_) {
+        if (event.lines[0].state == LineState::Sending) {
+            sawBusy = true;
+            EXPECT_EQ(event.spooledRecords, 0u);
+        } else if (sawBusy) {
+            EXPECT_EQ(event.spooledRecords, 1u);
+        }
+    }
+    EXPECT_TRUE(sawBusy);
+
+    auto records = spool_->list();
+    ASSERT_EQ(records.size(), 1u);
+    std::string error;
+    auto record = parseCommunicationRecord(records[0].json, error);
+    ASSERT_TRUE(record) << error;
+    EXPECT_EQ(record->jobId, 42);
+    EXPECT_EQ(record->attempt, 3);
+    EXPECT_EQ(record->nodeId, "node-1");
+    EXPECT_EQ(record->line, "sim-a");
+    EXPECT_EQ(record->result, "ok");
+    EXPECT_EQ(record->pages, 2);
+    EXPECT_EQ(record->durationMs, 1000);
+    EXPECT_EQ(record->recordId.rfind("node-1-2000-", 0), 0u) << record->recordId;
+    // The pages are deleted once the call is over.
+    EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/jobs/42-3.tif"));
+}
+
+TEST_F(LineManagerTest, CancelByJobId) {
+    ASSERT_EQ(manager_->tryStart(makeJob(42, 3)).outcome, StartOutcome::Started);
+    lineA_->waitUntilCalled(1);
+    EXPECT_EQ(manager_->cancel(99), "");
+    EXPECT_EQ(manager_->cancel(42), "sim-a");
+    waitForIdle("sim-a");
+    auto records = spool_->list();
+    ASSERT_EQ(records.size(), 1u);
+    EXPECT_NE(records[0].json.find("\"result\":\"cancelled\""), std::string::npos);
+}
+
+TEST_F(LineManagerTest, ShutdownCancelsCallsAndRefusesNewOnes) {
+    ASSERT_EQ(manager_->tryStart(makeJob(42, 3)).outcome, StartOutcome::Started);
+    lineA_->waitUntilCalled(1);
+    manager_->shutdown(0);
+    EXPECT_EQ(manager_->status()[0].state, LineState::Idle);
+    EXPECT_EQ(spool_->list().size(), 1u);  // the record stays for the next start
+    EXPECT_EQ(manager_->tryStart(makeJob(43, 1)).outcome, StartOutcome::ShuttingDown);
+}
+
+}  // namespace
+}  // namespace faxgate::node

@@ -1,0 +1,146 @@
+// Node configuration: defaults, and validation errors that name the key.
+#include "faxnode/node_config.h"
+
+#include <Poco/AutoPtr.h>
+#include <Poco/Util/IniFileConfiguration.h>
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+namespace faxgate::node {
+namespace {
+
+const char* kMinimal =
+    "[node]\nid = node-1\nspool_dir = /tmp/spool\n"
+    "[gateway]\nsecret = s3cret\n"
+    "[line.sim-1]\ndriver = sim\n";
+
+NodeConfig parse(const std::string& text) {
+    std::istringstream in(text);
+    Poco::AutoPtr<Poco::Util::IniFileConfiguration> ini(new Poco::Util::IniFileConfiguration(in));
+    return parseNodeConfig(*ini);
+}
+
+// The error message of parsing `text`, or "" if it parsed.
+std::string errorOf(const std::string& text) {
+    try {
+        parse(text);
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+TEST(NodeConfigTest, DefaultsOfAMinimalFile) {
+    NodeConfig config = parse(kMinimal);
+    EXPECT_EQ(config.nodeId, "node-1");
+    EXPECT_EQ(config.listenAddress, "127.0.0.1");
+    EXPECT_EQ(config.port, 8081);
+    EXPECT_EQ(config.maxRequestBytes, 64LL * 1024 * 1024);
+    EXPECT_EQ(config.gatewayUrl, "http://127.0.0.1:8080");
+    EXPECT_EQ(config.heartbeatIntervalMs, 2000);
+    EXPECT_EQ(config.retryMaxMs, 30000);
+    ASSERT_EQ(config.lines.size(), 1u);
+    EXPECT_EQ(config.lines[0].line.id, "sim-1");
+    EXPECT_EQ(config.lines[0].line.maxBitRate, 14400);
+    EXPECT_TRUE(config.lines[0].line.ecm);
+    EXPECT_EQ(config.lines[0].sim.dialMs, 1000);
+    EXPECT_EQ(config.lines[0].sim.pageMs, 3000);
+    EXPECT_EQ(effectivePublicUrl(config, 8081), "http://127.0.0.1:8081");
+}
+
+TEST(NodeConfigTest, ReadsEveryLineKey) {
+    NodeConfig config = parse(std::string(kMinimal) +
+                              "number = 0312345678\nstation_id = +81 3 1234 5678\n"
+                              "header = ACME\nmax_bit_rate = 9600\necm = false\n"
+                              "sim.dial_ms = 5\nsim.page_ms = 6\nsim.busy = ^0399.*\n"
+                              "sim.no_answer = ^0398.*\nsim.no_carrier = ^0396.*\n"
+                              "sim.fail = ^0397.*\nsim.fail_after_pages = 2\n"
+                              "sim.remote_csid = +1 555\n"
+                              "[line.sim-0]\ndriver = sim\n");
+    ASSERT_EQ(config.lines.size(), 2u);
+    EXPECT_EQ(config.lines[0].line.id, "sim-0");  // sorted by ID
+    const LineConfig& line = config.lines[1];
+    EXPECT_EQ(line.line.stationId, "+81 3 1234 5678");
+    EXPECT_EQ(line.line.maxBitRate, 9600);
+    EXPECT_FALSE(line.line.ecm);
+    EXPECT_EQ(line.sim.dialMs, 5);
+    EXPECT_EQ(line.sim.busyPattern, "^0399.*");
+    EXPECT_EQ(line.sim.failAfterPages, 2);
+    EXPECT_EQ(line.sim.remoteCsid, "+1 555");
+}
+
+TEST(NodeConfigTest, ErrorsNameTheKey) {
+    EXPECT_NE(errorOf("[gateway]\nsecret = x\n[line.a]\n").find("[node] id: required"),
+              std::string::npos);
+    EXPECT_NE(errorOf("[node]\nid = n\nspool_dir = /s\n[line.a]\n").find("[gateway] secret"),
+              std::string::npos);
+    EXPECT_NE(errorOf(std::string(kMinimal) + "[node]\nport = 99999\n").find("[node] port"),
+              std::string::npos);
+    EXPECT_NE(errorOf(std::string(kMinimal) + "[gateway]\nheartbeat_interval_ms = fast\n")
+                  .find("[gateway] heartbeat_interval_ms: expected an integer"),
+              std::string::npos);
+    EXPECT_NE(errorOf(std::string(kMinimal) + "sim.busy = ([\n").find("[line.sim-1] sim.busy"),
+              std::string::npos);
+    EXPECT_NE(errorOf(std::string(kMinimal) + "ecm = maybe\n").find("[line.sim-1] ecm"),
+              std::string::npos);
+    EXPECT_NE(
+        errorOf(std::string(kMinimal) + "max_bit_rate = 10000\n").find("[line.sim-1] max_bit_rate"),
+        std::string::npos);
+    EXPECT_NE(errorOf(std::string(kMinimal) + "driver = sip\n").find("[line.sim-1] driver"),
+              std::string::npos);
+    EXPECT_NE(errorOf(std::string(kMinimal) + "[gateway]\nurl = ftp://x\n").find("[gateway] url"),
+              std::string::npos);
+    EXPECT_NE(errorOf(std::string(kMinimal) + "[node]\nlisten_address = localhost\n")
+                  .find("[node] listen_address"),
+              std::string::npos);
+    EXPECT_NE(errorOf(std::string(kMinimal) + "[node]\nid = no spaces\n").find("[node] id"),
+              std::string::npos);
+}
+
+TEST(NodeConfigTest, UnknownKeysAndSectionsAreErrors) {
+    EXPECT_NE(errorOf(std::string(kMinimal) + "sim.dail_ms = 5\n")
+                  .find("[line.sim-1] sim.dail_ms: unknown key"),
+              std::string::npos);
+    EXPECT_NE(errorOf(std::string(kMinimal) + "[gateway]\nsecrte = x\n").find("[gateway] secrte"),
+              std::string::npos);
+    EXPECT_NE(errorOf(std::string(kMinimal) + "[lines]\nx = 1\n").find("[lines]"),
+              std::string::npos);
+}
+
+TEST(NodeConfigTest, NeedsAtLeastOneLine) {
+    EXPECT_NE(errorOf("[node]\nid = n\nspool_dir = /s\n[gateway]\nsecret = x\n").find("no line"),
+              std::string::npos);
+}
+
+TEST(NodeConfigTest, WildcardListenAddressNeedsAPublicUrl) {
+    std::string text = std::string(kMinimal) + "[node]\nlisten_address = 0.0.0.0\n";
+    EXPECT_NE(errorOf(text).find("[node] public_url"), std::string::npos);
+    NodeConfig config = parse(text + "public_url = http://fax1.example:8081/\n");
+    EXPECT_EQ(effectivePublicUrl(config, 8081), "http://fax1.example:8081");
+}
+
+TEST(NodeConfigTest, Ipv6PublicUrlHasBrackets) {
+    NodeConfig config = parse(std::string(kMinimal) + "[node]\nlisten_address = ::1\nport = 0\n");
+    EXPECT_EQ(effectivePublicUrl(config, 40000), "http://[::1]:40000");
+}
+
+TEST(NodeConfigTest, LoadNamesAMissingFile) {
+    try {
+        loadNodeConfig("/nonexistent/node.ini");
+        FAIL();
+    } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find("/nonexistent/node.ini"), std::string::npos);
+    }
+}
+
+TEST(NodeConfigTest, SampleConfigsAreValid) {
+    for (const char* name : {"node-1.ini", "node-2.ini"}) {
+        NodeConfig config = loadNodeConfig(std::string(FAXGATE_SOURCE_DIR) + "/contrib/" + name);
+        EXPECT_EQ(config.lines.size(), 2u) << name;
+        EXPECT_EQ(config.lines[0].sim.busyPattern, "^0399.*") << name;
+    }
+}
+
+}  // namespace
+}  // namespace faxgate::node

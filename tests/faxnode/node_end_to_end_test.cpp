@@ -1,0 +1,410 @@
+// The whole node in-process against a fake gateway (a Poco HTTPServer in the test), all on
+// loopback with port 0: hello, jobs over the node's API, records posted and re-posted,
+// duplicates, authentication, limits.
+#include <Poco/Base64Encoder.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/ServerSocket.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "faxnode/node.h"
+#include "tests/faxnode/test_tiff.h"
+
+namespace faxgate::node {
+namespace {
+
+using testing::TempDir;
+
+Poco::JSON::Object::Ptr parseObject(const std::string& text) {
+    Poco::JSON::Parser parser;
+    return parser.parse(text).extract<Poco::JSON::Object::Ptr>();
+}
+
+// Waits for `condition`; the deadline only keeps a broken build from hanging the test run.
+bool eventually(const std::function<bool()>& condition) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (condition()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return condition();
+}
+
+// The gateway side of docs/node-protocol.md, just enough to talk to one node.
+class FakeGateway {
+  public:
+    struct Request {
+        std::string path;
+        std::string authorization;
+        std::string body;
+    };
+
+    FakeGateway() {
+        Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
+        port_ = socket.address().port();
+        server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this), socket,
+                                                          new Poco::Net::HTTPServerParams);
+        server_->start();
+    }
+    ~FakeGateway() { server_->stopAll(true); }
+
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+    std::vector<Request> requests(const std::string& path) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        std::vector<Request> found;
+        for (const Request& request : requests_) {
+            if (request.path == path) found.push_back(request);
+        }
+        return found;
+    }
+    std::string session() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return session_;
+    }
+    // Answer the next `count` record posts with 500.
+    void failRecords(int count) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        recordFailuresLeft_ = count;
+    }
+    // Like a gateway restart: the current session is no longer valid.
+    void forgetSession() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        session_ = "";
+    }
+
+  private:
+    class Handler : public Poco::Net::HTTPRequestHandler {
+      public:
+        explicit Handler(FakeGateway& gateway) : gateway_(gateway) {}
+        void handleRequest(Poco::Net::HTTPServerRequest& request,
+                           Poco::Net::HTTPServerResponse& response) override {
+            std::ostringstream body;
+            body << request.stream().rdbuf();
+            auto [status, answer] =
+                gateway_.answer({request.getURI(), request.get("Authorization", ""), body.str()});
+            response.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
+            response.setContentType("application/json");
+            response.send() << answer;
+        }
+
+      private:
+        FakeGateway& gateway_;
+    };
+    class Factory : public Poco::Net::HTTPRequestHandlerFactory {
+      public:
+        explicit Factory(FakeGateway& gateway) : gateway_(gateway) {}
+        Poco::Net::HTTPRequestHandler* createRequestHandler(
+            const Poco::Net::HTTPServerRequest&) override {
+            return new Handler(gateway_);
+        }
+
+      private:
+        FakeGateway& gateway_;
+    };
+
+    std::pair<int, std::string> answer(const Request& request) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        requests_.push_back(request);
+        if (request.path == "/node/v1/hello") {
+            auto hello = parseObject(request.body);
+            if (hello->getValue<std::string>("secret") != "s3cret") {
+                return {401, "{\"error\":\"wrong secret\"}"};
+            }
+            session_ = "session-" + std::to_string(++sessions_);
+            return {200, "{\"session\":\"" + session_ + "\",\"heartbeat_interval_ms\":200}"};
+        }
+        if (session_.empty() || request.authorization != "Bearer " + session_) {
+            return {401, "{\"error\":\"say hello first\"}"};
+        }
+        if (request.path == "/node/v1/heartbeat") return {200, "{}"};
+        if (request.path == "/node/v1/records") {
+            if (recordFailuresLeft_ > 0) {
+                --recordFailuresLeft_;
+                return {500, "{\"error\":\"database is locked\"}"};
+            }
+            return {200, "{}"};
+        }
+        return {404, "{\"error\":\"no such resource\"}"};
+    }
+
+    std::mutex mutex_;
+    std::vector<Request> requests_;
+    std::string session_;
+    int sessions_ = 0;
+    int recordFailuresLeft_ = 0;
+    int port_ = 0;
+    std::unique_ptr<Poco::Net::HTTPServer> server_;
+};
+
+struct HttpAnswer {
+    int status = 0;
+    std::string body;
+};
+
+class NodeEndToEndTest : public ::testing::Test {
+  protected:
+    NodeConfig makeConfig() {
+        NodeConfig config;
+        config.nodeId = "node-1";
+        config.listenAddress = "127.0.0.1";
+        config.port = 0;
+        config.spoolDir = spoolDir_.path();
+        config.maxRequestBytes = 256 * 1024;
+        config.shutdownGraceMs = 0;
+        config.gatewayUrl = gateway_.url();
+        config.gatewaySecret = "s3cret";
+        config.retryMaxMs = 200;
+        LineConfig line;
+        line.line.id = "sim-1";
+        line.sim.dialMs = 20;
+        line.sim.pageMs = 20;
+        line.sim.busyPattern = "^0399.*";
+        line.sim.noAnswerPattern = "^0398.*";
+        config.lines.push_back(line);
+        return config;
+    }
+
+    void startNode(NodeConfig config) {
+        node_ = std::make_unique<FaxNode>(std::move(config));
+        node_->start();
+    }
+
+    HttpAnswer call(const std::string& method, const std::string& path, const std::string& body,
+                    const std::string& bearer) {
+        Poco::Net::HTTPClientSession client("127.0.0.1", static_cast<Poco::UInt16>(node_->port()));
+        client.setTimeout(Poco::Timespan(30, 0));
+        Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
+        if (!bearer.empty()) request.set("Authorization", "Bearer " + bearer);
+        request.setContentType("application/json");
+        request.setContentLength(static_cast<std::streamsize>(body.size()));
+        client.sendRequest(request) << body;
+        Poco::Net::HTTPResponse response;
+        std::ostringstream answer;
+        answer << client.receiveResponse(response).rdbuf();
+        return {static_cast<int>(response.getStatus()), answer.str()};
+    }
+
+    std::string jobBody(int64_t jobId, int attempt, const std::string& number, int pages) {
+        TempDir tiffDir;
+        std::string tiffPath = tiffDir.path() + "/doc.tif";
+        testing::writeFaxTiff(tiffPath, pages);
+        std::ostringstream base64;
+        Poco::Base64Encoder encoder(base64);
+        encoder << testing::readFile(tiffPath);
+        encoder.close();
+        Poco::JSON::Object body;
+        body.set("job_id", jobId);
+        body.set("attempt", attempt);
+        body.set("number", number);
+        body.set("resolution", "fine");
+        body.set("pages", pages);
+        body.set("tiff_base64", base64.str());
+        std::ostringstream out;
+        body.stringify(out);
+        return out.str();
+    }
+
+    bool waitForHello() {
+        return eventually([&] { return node_->link().hasSession(); });
+    }
+
+    std::vector<Poco::JSON::Object::Ptr> postedRecords() {
+        std::vector<Poco::JSON::Object::Ptr> records;
+        for (const auto& request : gateway_.requests("/node/v1/records")) {
+            records.push_back(parseObject(request.body));
+        }
+        return records;
+    }
+
+    FakeGateway gateway_;
+    TempDir spoolDir_;
+    std::unique_ptr<FaxNode> node_;
+};
+
+TEST_F(NodeEndToEndTest, HelloJobRecordAndDuplicate) {
+    startNode(makeConfig());
+    ASSERT_TRUE(waitForHello());
+
+    auto hellos = gateway_.requests("/node/v1/hello");
+    ASSERT_EQ(hellos.size(), 1u);
+    auto hello = parseObject(hellos[0].body);
+    EXPECT_EQ(hello->getValue<std::string>("node_id"), "node-1");
+    EXPECT_EQ(hello->getValue<std::string>("url"),
+              "http://127.0.0.1:" + std::to_string(node_->port()));
+    EXPECT_EQ(hello->getValue<std::string>("boot_id"), node_->link().bootId());
+    EXPECT_FALSE(node_->link().bootId().empty());
+    EXPECT_EQ(hello->getArray("lines")->getObject(0)->getValue<std::string>("id"), "sim-1");
+    EXPECT_EQ(hello->getArray("lines")->getObject(0)->getValue<std::string>("state"), "idle");
+
+    std::string body = jobBody(42, 1, "0312345678", 2);
+    HttpAnswer accepted = call("PUT", "/v1/jobs/42", body, gateway_.session());
+    ASSERT_EQ(accepted.status, 202) << accepted.body;
+    EXPECT_EQ(parseObject(accepted.body)->getValue<std::string>("line"), "sim-1");
+
+    HttpAnswer repeat = call("PUT", "/v1/jobs/42", body, gateway_.session());
+    EXPECT_EQ(repeat.status, 200) << repeat.body;
+    EXPECT_TRUE(parseObject(repeat.body)->getValue<bool>("duplicate"));
+    EXPECT_EQ(parseObject(repeat.body)->getValue<std::string>("line"), "sim-1");
+
+    ASSERT_TRUE(eventually([&] { return !postedRecords().empty(); }));
+    auto record = postedRecords()[0];
+    EXPECT_EQ(record->getValue<std::string>("result"), "ok");
+    EXPECT_EQ(record->getValue<int>("pages"), 2);
+    EXPECT_EQ(record->getValue<int>("pages_total"), 2);
+    EXPECT_EQ(record->getValue<int64_t>("job_id"), 42);
+    EXPECT_EQ(record->getValue<int>("attempt"), 1);
+    EXPECT_EQ(record->getValue<std::string>("node_id"), "node-1");
+    EXPECT_EQ(record->getValue<std::string>("direction"), "send");
+    EXPECT_EQ(record->getValue<std::string>("remote_csid"), "+0312345678");
+    EXPECT_TRUE(eventually([&] { return node_->spool().list().empty(); }));
+
+    // Finished, and still never dialled twice.
+    EXPECT_EQ(call("PUT", "/v1/jobs/42", body, gateway_.session()).status, 200);
+    node_->stop();
+    EXPECT_EQ(postedRecords().size(), 1u);
+}
+
+TEST_F(NodeEndToEndTest, OnlyTheCurrentSessionIsAccepted) {
+    startNode(makeConfig());
+    // Before any hello: nothing at all is accepted. (The gateway has not answered yet when
+    // the session is still empty; an empty bearer must never match.)
+    EXPECT_EQ(call("GET", "/v1/status", "", "").status, 401);
+    ASSERT_TRUE(waitForHello());
+    std::string body = jobBody(7, 1, "0312345678", 1);
+    HttpAnswer wrong = call("PUT", "/v1/jobs/7", body, "not-the-session");
+    EXPECT_EQ(wrong.status, 401);
+    EXPECT_TRUE(parseObject(wrong.body)->has("error"));
+    EXPECT_EQ(call("PUT", "/v1/jobs/7", body, "").status, 401);
+    HttpAnswer status = call("GET", "/v1/status", "", gateway_.session());
+    EXPECT_EQ(status.status, 200);
+    EXPECT_EQ(parseObject(status.body)->getValue<std::string>("node_id"), "node-1");
+}
+
+TEST_F(NodeEndToEndTest, NothingIsAcceptedBeforeHelloSucceeded) {
+    NodeConfig config = makeConfig();
+    config.gatewaySecret = "wrong";  // the gateway refuses every hello
+    startNode(config);
+    ASSERT_TRUE(eventually([&] { return gateway_.requests("/node/v1/hello").size() >= 2; }));
+    EXPECT_FALSE(node_->link().hasSession());
+    EXPECT_EQ(call("PUT", "/v1/jobs/7", jobBody(7, 1, "0312345678", 1), "").status, 401);
+    EXPECT_EQ(call("PUT", "/v1/jobs/7", jobBody(7, 1, "0312345678", 1), "session-1").status, 401);
+}
+
+TEST_F(NodeEndToEndTest, RecordIsRepostedUntilTheGatewayTakesIt) {
+    gateway_.failRecords(1);
+    startNode(makeConfig());
+    ASSERT_TRUE(waitForHello());
+    ASSERT_EQ(call("PUT", "/v1/jobs/5", jobBody(5, 2, "0399123", 1), gateway_.session()).status,
+              202);
+    ASSERT_TRUE(eventually([&] { return postedRecords().size() >= 2; }));
+    auto records = postedRecords();
+    EXPECT_EQ(records[0]->getValue<std::string>("record_id"),
+              records[1]->getValue<std::string>("record_id"));
+    EXPECT_EQ(records[1]->getValue<std::string>("result"), "busy");
+    EXPECT_TRUE(eventually([&] { return node_->spool().list().empty(); }));
+}
+
+TEST_F(NodeEndToEndTest, SpooledRecordsArePostedAfterARestart) {
+    {
+        RecordSpool spool(spoolDir_.path());
+        CommunicationRecord record;
+        record.recordId = "node-1-1000-1";
+        record.jobId = 9;
+        record.attempt = 1;
+        record.nodeId = "node-1";
+        record.result = "ok";
+        record.endedMs = 1000;
+        spool.save(record);
+    }
+    startNode(makeConfig());
+    ASSERT_TRUE(eventually([&] { return !postedRecords().empty(); }));
+    EXPECT_EQ(postedRecords()[0]->getValue<std::string>("record_id"), "node-1-1000-1");
+    EXPECT_TRUE(eventually([&] { return node_->spool().list().empty(); }));
+}
+
+TEST_F(NodeEndToEndTest, HeartbeatShowsTheCallAndCancelEndsIt) {
+    NodeConfig config = makeConfig();
+    config.lines[0].sim.dialMs = 60000;  // the call waits until it is cancelled
+    startNode(config);
+    ASSERT_TRUE(waitForHello());
+    ASSERT_EQ(call("PUT", "/v1/jobs/8", jobBody(8, 1, "0312345678", 1), gateway_.session()).status,
+              202);
+    // The state change triggers a heartbeat that shows the line sending job 8.
+    ASSERT_TRUE(eventually([&] {
+        for (const auto& request : gateway_.requests("/node/v1/heartbeat")) {
+            auto line = parseObject(request.body)->getArray("lines")->getObject(0);
+            if (line->getValue<std::string>("state") == "sending" &&
+                line->optValue<int64_t>("job_id", 0) == 8) {
+                return true;
+            }
+        }
+        return false;
+    }));
+    EXPECT_EQ(call("PUT", "/v1/jobs/9", jobBody(9, 1, "0312345678", 1), gateway_.session()).status,
+              409);
+    EXPECT_EQ(call("DELETE", "/v1/jobs/99", "", gateway_.session()).status, 404);
+    EXPECT_EQ(call("DELETE", "/v1/jobs/8", "", gateway_.session()).status, 202);
+    ASSERT_TRUE(eventually([&] { return !postedRecords().empty(); }));
+    EXPECT_EQ(postedRecords()[0]->getValue<std::string>("result"), "cancelled");
+}
+
+TEST_F(NodeEndToEndTest, GatewayRestartLeadsToANewHello) {
+    startNode(makeConfig());
+    ASSERT_TRUE(waitForHello());
+    std::string first = gateway_.session();
+    gateway_.forgetSession();
+    ASSERT_TRUE(eventually([&] { return gateway_.requests("/node/v1/hello").size() >= 2; }));
+    ASSERT_TRUE(eventually([&] { return node_->link().isCurrentSession(gateway_.session()); }));
+    EXPECT_FALSE(node_->link().isCurrentSession(first));
+    EXPECT_EQ(call("GET", "/v1/status", "", first).status, 401);
+}
+
+TEST_F(NodeEndToEndTest, MalformedRequestsGetJsonReasons) {
+    startNode(makeConfig());
+    ASSERT_TRUE(waitForHello());
+    std::string session = gateway_.session();
+
+    HttpAnswer notJson = call("PUT", "/v1/jobs/1", "{not json", session);
+    EXPECT_EQ(notJson.status, 400);
+    EXPECT_NE(parseObject(notJson.body)->getValue<std::string>("error").find("JSON"),
+              std::string::npos);
+
+    auto job = parseObject(jobBody(1, 1, "0312345678", 1));
+    job->set("tiff_base64", "@@@not base64@@@");
+    std::ostringstream badBase64;
+    job->stringify(badBase64);
+    HttpAnswer base64 = call("PUT", "/v1/jobs/1", badBase64.str(), session);
+    EXPECT_EQ(base64.status, 400);
+    EXPECT_NE(base64.body.find("base64"), std::string::npos) << base64.body;
+
+    EXPECT_EQ(call("PUT", "/v1/jobs/2", jobBody(1, 1, "0312345678", 1), session).status, 400);
+    EXPECT_EQ(call("PUT", "/v1/jobs/1", jobBody(1, 1, "03-1234", 1), session).status, 400);
+
+    HttpAnswer tooLarge = call("PUT", "/v1/jobs/1", std::string(300 * 1024, ' '), session);
+    EXPECT_EQ(tooLarge.status, 413);
+    EXPECT_TRUE(parseObject(tooLarge.body)->has("error"));
+
+    HttpAnswer unknown = call("GET", "/v2/nothing", "", session);
+    EXPECT_EQ(unknown.status, 404);
+    EXPECT_TRUE(parseObject(unknown.body)->has("error"));
+    EXPECT_EQ(call("POST", "/v1/jobs/1", "{}", session).status, 405);
+}
+
+}  // namespace
+}  // namespace faxgate::node
