@@ -147,9 +147,12 @@ ApiResponse NodeApi::putJob(int64_t jobId, const std::string& body) {
                              std::to_string(options_.maxNumberLength) +
                              " digits with an optional leading '+'");
         }
-        job.resolution = requireString(*object, "resolution");
-        if (job.resolution != "fine" && job.resolution != "normal") {
-            throw BadRequest("field 'resolution' must be 'fine' or 'normal'");
+        // Optional: the document's own resolution tags are what a line sends by.
+        if (object->has("resolution")) {
+            job.resolution = requireString(*object, "resolution");
+            if (job.resolution != "fine" && job.resolution != "normal") {
+                throw BadRequest("field 'resolution' must be 'fine' or 'normal'");
+            }
         }
         job.pagesTotal = static_cast<int>(requireInteger(*object, "pages", 1, options_.maxPages));
         std::string base64 = requireString(*object, "tiff_base64");

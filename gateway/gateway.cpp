@@ -1,0 +1,182 @@
+// Wiring of the gateway's components; see gateway.h. Start order follows the data: what
+// consumes work starts before what produces it, so nothing is accepted that cannot be
+// handled; stop order is the reverse, so the listeners close first.
+#include "gateway/gateway.h"
+
+#include <Poco/File.h>
+#include <Poco/Logger.h>
+#include <Poco/Timestamp.h>
+
+#include "gateway/api/api_server.h"
+#include "gateway/conversion_worker.h"
+#include "gateway/delivery/outbox.h"
+#include "gateway/delivery/report_delivery.h"
+#include "gateway/delivery/smtp_relay.h"
+#include "gateway/nodes/node_registry.h"
+#include "gateway/scheduler/scheduler.h"
+#include "gateway/smtp/smtp_server.h"
+#include "gateway/smtp_intake.h"
+#include "gateway/submission_writer.h"
+
+namespace faxgate::gateway {
+
+namespace {
+
+int64_t nowMs() { return Poco::Timestamp().epochMicroseconds() / 1000; }
+
+Poco::Logger& logger() { return Poco::Logger::get("gateway"); }
+
+SmtpServerOptions smtpOptions(const GatewayConfig& config) {
+    SmtpServerOptions options;
+    options.listenAddress = config.smtpListenAddress;
+    options.port = static_cast<uint16_t>(config.smtpPort);
+    options.hostname = config.hostname;
+    options.faxDomain = config.faxDomain;
+    options.tlsCertificateFile = config.tlsCertificateFile;
+    options.tlsPrivateKeyFile = config.tlsPrivateKeyFile;
+    options.requireTlsForAuth = config.requireTlsForAuth;
+    options.trustedNetworks = config.trustedNetworks;
+    options.trustedUser = config.trustedUser;
+    options.limits.maxMessageBytes = static_cast<size_t>(config.maxMessageBytes);
+    options.limits.maxRecipients = static_cast<size_t>(config.maxRecipients);
+    options.limits.maxCommandLineBytes = static_cast<size_t>(config.maxCommandLineBytes);
+    options.limits.maxDataLineBytes = static_cast<size_t>(config.maxDataLineBytes);
+    options.limits.idleTimeoutMs = config.smtpIdleTimeoutMs;
+    options.limits.maxConnections = static_cast<size_t>(config.smtpMaxConnections);
+    options.limits.maxAuthFailures = config.maxAuthFailures;
+    return options;
+}
+
+}  // namespace
+
+struct Gateway::Parts {
+    GatewayConfig config;
+    std::unique_ptr<Store> store;
+    std::unique_ptr<SmtpRelay> relay;
+    std::unique_ptr<Outbox> outbox;
+    std::unique_ptr<ReportDelivery> reports;
+    std::unique_ptr<NodeRegistry> nodes;
+    std::unique_ptr<Scheduler> scheduler;
+    std::unique_ptr<ConversionWorker> conversion;
+    std::unique_ptr<SubmissionWriter> writer;
+    std::unique_ptr<SmtpIntake> intake;
+    std::unique_ptr<ApiServer> api;
+    std::unique_ptr<SmtpServer> smtp;
+    bool running = false;
+
+    // Every job of the submission is final: the sender gets the report.
+    void reportResult(int64_t submissionId) {
+        try {
+            reports->deliverResult(submissionId, nowMs());
+        } catch (const std::exception& e) {
+            // The submission stays unreported and is reported again at the next start.
+            logger().error("submission %Ld: result mail not queued: %s", submissionId,
+                           std::string(e.what()));
+        }
+    }
+
+    // Submissions that ended before a crash but whose report was not yet queued.
+    void reportUnreported() {
+        for (SubmissionState state : {SubmissionState::Ready, SubmissionState::Failed}) {
+            for (const Submission& submission : store->submissionsInState(state)) {
+                if (!submission.reported) reportResult(submission.id);
+            }
+        }
+    }
+};
+
+Gateway::Gateway(GatewayConfig config) : parts_(std::make_unique<Parts>()) {
+    Parts& p = *parts_;
+    p.config = std::move(config);
+    const GatewayConfig& c = p.config;
+    Poco::File(c.dataDir).createDirectories();
+    p.store = openSqliteStore(c.databasePath());
+
+    if (!c.relayUrl.empty()) {
+        RelayOptions relay;
+        relay.url = c.relayUrl;
+        relay.user = c.relayUser;
+        relay.password = c.relayPassword;
+        relay.requireTls = c.relayRequireTls;
+        relay.heloName = c.hostname;
+        p.relay = std::make_unique<SmtpRelay>(relay);
+        p.outbox = std::make_unique<Outbox>(*p.store, *p.relay);
+    }
+    p.reports = std::make_unique<ReportDelivery>(*p.store, p.outbox.get(), c.templatesDir,
+                                                 c.reportFrom, c.hostname);
+
+    NodeRegistryOptions registry;
+    registry.heartbeatIntervalMs = c.nodeHeartbeatIntervalMs;
+    p.nodes = std::make_unique<NodeRegistry>(*p.store, registry, nowMs);
+
+    SchedulerOptions scheduling;
+    scheduling.maxCallsPerDestination = c.maxCallsPerDestination;
+    scheduling.attemptTimeoutMs = c.attemptTimeoutMs;
+    Parts* parts = &p;
+    p.scheduler = std::make_unique<Scheduler>(
+        *p.store, *p.nodes, scheduling,
+        [parts](int64_t submissionId) { parts->reportResult(submissionId); }, nowMs);
+    p.nodes->setOnChange([parts] { parts->scheduler->wake(); });
+
+    ConversionSettings conversion;
+    conversion.maxPages = c.maxPages;
+    conversion.templatesDir = c.templatesDir;
+    conversion.limits.maxAttachments = static_cast<size_t>(c.maxAttachments);
+    p.conversion = std::make_unique<ConversionWorker>(
+        *p.store, conversion, c.conversionThreads,
+        [parts](int64_t id) { parts->scheduler->submissionReady(id); },
+        [parts](int64_t id) { parts->reportResult(id); });
+    p.writer = std::make_unique<SubmissionWriter>(
+        *p.store, static_cast<size_t>(c.maxCommitBatch),
+        [parts](const std::vector<int64_t>& ids) { parts->conversion->enqueue(ids); });
+
+    SmtpIntakeSettings intake;
+    intake.limits = conversion.limits;
+    intake.killTimeMs = c.killTimeMs;
+    intake.broadcastPriority = c.broadcastPriority;
+    p.intake = std::make_unique<SmtpIntake>(*p.store, *p.writer, intake);
+
+    ApiServerOptions api;
+    api.listenAddress = c.httpListenAddress;
+    api.port = static_cast<uint16_t>(c.httpPort);
+    api.maxRequestBytes = static_cast<size_t>(c.httpMaxRequestBytes);
+    api.maxThreads = c.httpMaxThreads;
+    p.api = std::make_unique<ApiServer>(api, *p.nodes, *p.scheduler);
+    p.smtp = std::make_unique<SmtpServer>(smtpOptions(c), *p.intake);
+}
+
+Gateway::~Gateway() { stop(); }
+
+void Gateway::start() {
+    Parts& p = *parts_;
+    if (p.outbox) p.outbox->start();
+    p.reportUnreported();
+    p.scheduler->start();
+    p.conversion->start();
+    p.writer->start();
+    p.api->start();
+    p.smtp->start();
+    p.running = true;
+    logger().information("fax-gateway listening: SMTP %s:%hu, HTTP %s:%hu, store %s",
+                         p.config.smtpListenAddress, p.smtp->port(), p.config.httpListenAddress,
+                         p.api->port(), p.config.databasePath());
+}
+
+void Gateway::stop() {
+    Parts& p = *parts_;
+    if (!p.running) return;
+    p.running = false;
+    p.smtp->stop();
+    p.api->stop();
+    p.writer->stop();
+    p.conversion->stop();
+    p.scheduler->stop();
+    if (p.outbox) p.outbox->stop();
+    logger().information("fax-gateway stopped");
+}
+
+uint16_t Gateway::smtpPort() const { return parts_->smtp->port(); }
+uint16_t Gateway::httpPort() const { return parts_->api->port(); }
+Store& Gateway::store() { return *parts_->store; }
+
+}  // namespace faxgate::gateway

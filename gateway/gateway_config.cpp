@@ -1,0 +1,152 @@
+// Loading and validation of the gateway's INI file; see gateway_config.h.
+#include "gateway/gateway_config.h"
+
+#include <Poco/AutoPtr.h>
+#include <Poco/File.h>
+#include <Poco/NumberParser.h>
+#include <Poco/String.h>
+#include <Poco/StringTokenizer.h>
+#include <Poco/Util/IniFileConfiguration.h>
+
+#include <functional>
+#include <limits>
+#include <map>
+
+namespace faxgate::gateway {
+
+std::string GatewayConfig::databasePath() const {
+    return database.empty() ? dataDir + "/faxgate.db" : database;
+}
+
+namespace {
+
+// Binds each key name to a setter, so the list of known keys and their parsing is one table.
+class KeyTable {
+public:
+    explicit KeyTable(std::string path) : path_(std::move(path)) {}
+
+    void text(const std::string& key, std::string& field) {
+        setters_[key] = [&field](const std::string& value) { field = value; };
+    }
+    template <typename Int>
+    void number(const std::string& key, Int& field, int64_t min, int64_t max) {
+        setters_[key] = [this, key, &field, min, max](const std::string& value) {
+            int64_t parsed = 0;
+            if (!Poco::NumberParser::tryParse64(value, parsed) || parsed < min || parsed > max) {
+                fail(key, "'" + value + "' is not a whole number from " + std::to_string(min) +
+                              " to " + std::to_string(max));
+            }
+            field = static_cast<Int>(parsed);
+        };
+    }
+    void flag(const std::string& key, bool& field) {
+        setters_[key] = [this, key, &field](const std::string& value) {
+            std::string v = Poco::toLower(value);
+            if (v == "true" || v == "yes" || v == "on" || v == "1") field = true;
+            else if (v == "false" || v == "no" || v == "off" || v == "0") field = false;
+            else fail(key, "'" + value + "' is not true or false");
+        };
+    }
+    void list(const std::string& key, std::vector<std::string>& field) {
+        setters_[key] = [&field](const std::string& value) {
+            field.clear();
+            Poco::StringTokenizer items(value, ",", Poco::StringTokenizer::TOK_TRIM |
+                                                        Poco::StringTokenizer::TOK_IGNORE_EMPTY);
+            field.assign(items.begin(), items.end());
+        };
+    }
+
+    void apply(Poco::Util::AbstractConfiguration& file, const std::string& prefix = "") {
+        Poco::Util::AbstractConfiguration::Keys keys;
+        file.keys(prefix, keys);
+        for (const std::string& name : keys) {
+            const std::string key = prefix.empty() ? name : prefix + "." + name;
+            if (prefix.empty()) {
+                apply(file, key);  // a section
+                continue;
+            }
+            auto setter = setters_.find(key);
+            if (setter == setters_.end()) fail(key, "unknown key");
+            setter->second(Poco::trim(file.getRawString(key)));
+        }
+    }
+
+    [[noreturn]] void fail(const std::string& key, const std::string& problem) {
+        throw ConfigError(path_ + ": " + key + ": " + problem);
+    }
+
+private:
+    std::string path_;
+    std::map<std::string, std::function<void(const std::string&)>> setters_;
+};
+
+constexpr int64_t kMaxInt = std::numeric_limits<int32_t>::max();
+constexpr int64_t kMaxMs = 30LL * 24 * 3600 * 1000;
+
+}  // namespace
+
+GatewayConfig loadGatewayConfig(const std::string& path) {
+    if (!Poco::File(path).exists()) throw ConfigError(path + ": no such file");
+    GatewayConfig config;
+    KeyTable table(path);
+    table.text("gateway.hostname", config.hostname);
+    table.text("gateway.data_dir", config.dataDir);
+    table.text("gateway.database", config.database);
+    table.text("gateway.templates_dir", config.templatesDir);
+
+    table.text("smtp.listen_address", config.smtpListenAddress);
+    table.number("smtp.port", config.smtpPort, 0, 65535);
+    table.text("smtp.fax_domain", config.faxDomain);
+    table.text("smtp.tls_certificate", config.tlsCertificateFile);
+    table.text("smtp.tls_private_key", config.tlsPrivateKeyFile);
+    table.flag("smtp.require_tls_for_auth", config.requireTlsForAuth);
+    table.number("smtp.max_message_bytes", config.maxMessageBytes, 1024, 1LL << 32);
+    table.number("smtp.max_recipients", config.maxRecipients, 1, 10000);
+    table.number("smtp.max_command_line_bytes", config.maxCommandLineBytes, 512, 1 << 20);
+    table.number("smtp.max_data_line_bytes", config.maxDataLineBytes, 1000, 1 << 20);
+    table.number("smtp.idle_timeout_ms", config.smtpIdleTimeoutMs, 1000, kMaxMs);
+    table.number("smtp.max_connections", config.smtpMaxConnections, 1, 10000);
+    table.number("smtp.max_auth_failures", config.maxAuthFailures, 1, 100);
+    table.list("smtp.trusted_networks", config.trustedNetworks);
+    table.text("smtp.trusted_user", config.trustedUser);
+
+    table.text("http.listen_address", config.httpListenAddress);
+    table.number("http.port", config.httpPort, 0, 65535);
+    table.number("http.max_request_bytes", config.httpMaxRequestBytes, 4096, 1LL << 32);
+    table.number("http.max_threads", config.httpMaxThreads, 1, 1000);
+    table.number("http.heartbeat_interval_ms", config.nodeHeartbeatIntervalMs, 100, 600000);
+
+    table.number("intake.max_pages", config.maxPages, 1, 10000);
+    table.number("intake.max_attachments", config.maxAttachments, 1, 1000);
+    table.number("intake.conversion_threads", config.conversionThreads, 1, 64);
+    table.number("intake.max_commit_batch", config.maxCommitBatch, 1, 10000);
+
+    table.number("scheduler.max_calls_per_destination", config.maxCallsPerDestination, 1, 100);
+    table.number("scheduler.kill_time_ms", config.killTimeMs, 1000, kMaxMs);
+    table.number("scheduler.broadcast_priority", config.broadcastPriority, 0, 100);
+    table.number("scheduler.attempt_timeout_ms", config.attemptTimeoutMs, 1000, kMaxMs);
+
+    table.text("relay.url", config.relayUrl);
+    table.text("relay.user", config.relayUser);
+    table.text("relay.password", config.relayPassword);
+    table.flag("relay.require_tls", config.relayRequireTls);
+    table.text("relay.from", config.reportFrom);
+
+    try {
+        Poco::AutoPtr<Poco::Util::IniFileConfiguration> file(
+            new Poco::Util::IniFileConfiguration(path));
+        table.apply(*file);
+    } catch (const Poco::Exception& e) {
+        throw ConfigError(path + ": " + e.displayText());
+    }
+    if (config.tlsCertificateFile.empty() != config.tlsPrivateKeyFile.empty()) {
+        table.fail("smtp.tls_certificate", "set both tls_certificate and tls_private_key, or none");
+    }
+    if (config.trustedNetworks.empty() != config.trustedUser.empty()) {
+        table.fail("smtp.trusted_user", "set both trusted_networks and trusted_user, or none");
+    }
+    if (config.reportFrom.empty()) config.reportFrom = "faxgate@" + config.faxDomain;
+    return config;
+}
+
+}  // namespace faxgate::gateway
