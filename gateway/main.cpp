@@ -36,7 +36,7 @@ constexpr const char* kUsage =
     "                   [--resolution fine|normal] [--no-cover]   (password on stdin)\n"
     "       fax-gateway --config FILE node add ID --url URL --secret SECRET [--priority N]\n"
     "                   [--keep-free N] [--retry-busy-ms MS] [--retry-failure-ms MS]\n"
-    "                   [--max-dials N] [--max-tries N]\n"
+    "                   [--max-dials N] [--max-tries N] [--kill-time-ms MS]\n"
     "       fax-gateway --help | --version\n";
 
 struct UsageError : std::runtime_error {
@@ -104,7 +104,7 @@ int addNode(Store& store, const std::vector<std::string>& args) {
     if (args.size() < 3) throw UsageError("node add needs a node ID");
     auto options = parseOptions(args, 3, {"--url", "--secret", "--priority", "--keep-free",
                                           "--retry-busy-ms", "--retry-failure-ms", "--max-dials",
-                                          "--max-tries"});
+                                          "--max-tries", "--kill-time-ms"});
     Node node;
     node.id = args[2];
     node.url = options["--url"];
@@ -118,6 +118,7 @@ int addNode(Store& store, const std::vector<std::string>& args) {
             node.retry.failureRetryMs = std::stoll(options["--retry-failure-ms"]);
         if (options.count("--max-dials")) node.retry.maxDials = std::stoi(options["--max-dials"]);
         if (options.count("--max-tries")) node.retry.maxConnectedTries = std::stoi(options["--max-tries"]);
+        if (options.count("--kill-time-ms")) node.retry.killTimeMs = std::stoll(options["--kill-time-ms"]);
     } catch (const std::exception&) {
         throw UsageError("--priority, --keep-free, --retry-*-ms and --max-* take whole numbers");
     }

@@ -47,7 +47,10 @@ Job applyCallOutcome(Job job, const CallOutcome& outcome, const RetryPolicy& pol
     if (outcome.result == "rejected") {
         return giveUp(job, "rejected", outcome.reason);
     }
-    if (nowMs >= job.killAtMs) {
+    // The job's own kill time (scheduler.kill_time_ms when it was accepted), shortened by
+    // the kill time of the node that made this call, if that is stricter.
+    const int64_t killAtMs = std::min(job.killAtMs, job.createdMs + policy.killTimeMs);
+    if (nowMs >= killAtMs) {
         return giveUp(job, "timed_out",
                       "the fax could not be sent before its kill time; last try: " +
                           job.lastReason);
@@ -64,7 +67,7 @@ Job applyCallOutcome(Job job, const CallOutcome& outcome, const RetryPolicy& pol
     }
     bool notReached = outcome.result == "busy" || outcome.result == "no_answer";
     int64_t delayMs = notReached ? policy.busyRetryMs : policy.failureRetryMs;
-    if (nowMs + delayMs >= job.killAtMs) {
+    if (nowMs + delayMs >= killAtMs) {
         return giveUp(job, "timed_out",
                       "no time left for another try before the kill time; last try: " +
                           job.lastReason);

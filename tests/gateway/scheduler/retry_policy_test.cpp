@@ -77,6 +77,14 @@ TEST(RetryPolicy, NoRetryPastTheKillTime) {
     EXPECT_EQ(job.lastResult, "timed_out");
 }
 
+TEST(RetryPolicy, AStricterNodeKillTimeApplies) {
+    RetryPolicy policy;
+    policy.killTimeMs = 10 * 60'000;  // this node gives up after 10 minutes
+    Job job = applyCallOutcome(freshJob(), {"busy", "busy", 0}, policy, kNow + 9 * 60'000);
+    EXPECT_EQ(job.state, JobState::Failed);
+    EXPECT_EQ(job.lastResult, "timed_out");
+}
+
 TEST(RetryPolicy, RejectedAndCancelledAreFinalAtOnce) {
     EXPECT_EQ(applyCallOutcome(freshJob(), {"rejected", "bad number", 0}, RetryPolicy(), kNow).state,
               JobState::Failed);
