@@ -1,6 +1,8 @@
 // RFC 2047 / RFC 2231 header decoding; see header_fields.h.
 #include "gateway/intake/header_fields.h"
 
+#include <Poco/String.h>
+
 #include <Poco/Net/MessageHeader.h>
 #include <Poco/Net/NameValueCollection.h>
 #include <mimetic/codec/base64.h>
@@ -17,13 +19,8 @@ namespace faxgate::gateway {
 
 namespace {
 
-std::string lowercase(std::string_view text) {
-    std::string lower(text);
-    for (char& c : lower) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    }
-    return lower;
-}
+// ASCII only, whatever the process locale: header and tag names are ASCII.
+std::string lowercase(std::string_view text) { return Poco::toLower(std::string(text)); }
 
 std::string_view trimBlanks(std::string_view text) {
     while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);

@@ -1,6 +1,8 @@
 // HTML to plain text; see html_text.h.
 #include "gateway/intake/html_text.h"
 
+#include <Poco/String.h>
+
 #include <array>
 #include <utility>
 
@@ -10,13 +12,8 @@ namespace faxgate::gateway {
 
 namespace {
 
-std::string lowercase(std::string_view text) {
-    std::string lower(text);
-    for (char& c : lower) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    }
-    return lower;
-}
+// ASCII only, whatever the process locale: header and tag names are ASCII.
+std::string lowercase(std::string_view text) { return Poco::toLower(std::string(text)); }
 
 bool isHtmlSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
 

@@ -1,6 +1,8 @@
 // MIME walking and decoding of a submitted mail; see mail_parser.h for what is taken from it.
 #include "gateway/intake/mail_parser.h"
 
+#include <Poco/String.h>
+
 #include <mimetic/codec/base64.h>
 #include <mimetic/codec/code.h>
 #include <mimetic/codec/qp.h>
@@ -32,13 +34,8 @@ constexpr size_t kMaxBoundaryBytes = 200;
 // File systems and mail clients cap names at 255 bytes; longer names are cut.
 constexpr size_t kMaxFileNameBytes = 255;
 
-std::string lowercase(std::string_view text) {
-    std::string lower(text);
-    for (char& c : lower) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    }
-    return lower;
-}
+// ASCII only, whatever the process locale: header and tag names are ASCII.
+std::string lowercase(std::string_view text) { return Poco::toLower(std::string(text)); }
 
 std::string_view trimWhitespace(std::string_view text) {
     auto isSpace = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
