@@ -5,6 +5,9 @@
 #include <Poco/DateTimeFormatter.h>
 #include <Poco/Logger.h>
 #include <Poco/Timestamp.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "gateway/image/fax_page.h"
 #include "gateway/intake/fax_document.h"
@@ -60,6 +63,12 @@ void ConversionWorker::enqueue(const std::vector<int64_t>& submissionIds) {
 }
 
 void ConversionWorker::run() {
+    // Rendering yields the CPU to the listeners: under a burst of mail, answering SMTP
+    // clients (and committing their mails) comes first, and the conversion catches up as
+    // soon as the burst is over. Linux applies nice values per thread.
+    if (settings_.niceness > 0) {
+        setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), settings_.niceness);
+    }
     for (;;) {
         int64_t submissionId = 0;
         {

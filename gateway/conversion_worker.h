@@ -25,6 +25,7 @@ struct ConversionSettings {
     int maxPages = 200;            // pages per document, cover page included
     std::string templatesDir;      // cover-page.txt lives here
     IntakeLimits limits;
+    int niceness = 10;             // CPU priority of the conversion threads below the listeners
 };
 
 class ConversionWorker {

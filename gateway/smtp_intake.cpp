@@ -48,20 +48,21 @@ SmtpReply SmtpIntake::submit(const SmtpEnvelope& envelope, std::string message) 
     submission.createdMs = Poco::Timestamp().epochMicroseconds() / 1000;
     submission.rawMessage = std::move(message);
 
-    int64_t id = 0;
+    CommittedSubmission committed;
     try {
-        id = writer_.commit(std::move(submission));
+        committed = writer_.commit(std::move(submission));
     } catch (const std::exception& e) {
         logger().error("mail from %s not stored: %s", envelope.user, std::string(e.what()));
         return {451, "4.3.0", "the fax queue cannot store the message now; try again later"};
     }
     std::string jobs;
-    for (const Job& job : store_.jobsOfSubmission(id)) {
-        jobs += (jobs.empty() ? "" : ",") + std::to_string(job.id);
+    for (int64_t jobId : committed.jobIds) {
+        jobs += (jobs.empty() ? "" : ",") + std::to_string(jobId);
     }
-    logger().information("submission %Ld from %s: %z fax jobs (%s)", id, envelope.user,
+    logger().information("submission %Ld from %s: %z fax jobs (%s)", committed.id, envelope.user,
                          envelope.recipients.size(), jobs);
-    return {250, "2.0.0", "queued as submission " + std::to_string(id) + ", fax jobs " + jobs};
+    return {250, "2.0.0",
+            "queued as submission " + std::to_string(committed.id) + ", fax jobs " + jobs};
 }
 
 }  // namespace faxgate::gateway

@@ -26,16 +26,16 @@ void SubmissionWriter::stop() {
     if (thread_.joinable()) thread_.join();
 }
 
-int64_t SubmissionWriter::commit(NewSubmission submission) {
-    std::future<int64_t> id;
+CommittedSubmission SubmissionWriter::commit(NewSubmission submission) {
+    std::future<CommittedSubmission> committed;
     {
         std::lock_guard lock(mutex_);
         if (stopping_) throw StoreError("the gateway is shutting down");
         queue_.push_back(Pending{std::move(submission), {}});
-        id = queue_.back().id.get_future();
+        committed = queue_.back().committed.get_future();
     }
     condition_.notify_one();
-    return id.get();
+    return committed.get();
 }
 
 void SubmissionWriter::run() {
@@ -54,15 +54,20 @@ void SubmissionWriter::run() {
         submissions.reserve(batch.size());
         for (Pending& pending : batch) submissions.push_back(std::move(pending.submission));
         std::vector<int64_t> ids;
+        std::vector<std::vector<int64_t>> jobIds;
         try {
-            ids = store_.commitSubmissions(submissions);
+            ids = store_.commitSubmissions(submissions, &jobIds);
         } catch (...) {
             // Nothing was accepted: every waiting session answers with a temporary error.
             Poco::Logger::get("intake").error("commit of %z submissions failed", batch.size());
-            for (Pending& pending : batch) pending.id.set_exception(std::current_exception());
+            for (Pending& pending : batch) {
+                pending.committed.set_exception(std::current_exception());
+            }
             continue;
         }
-        for (size_t i = 0; i < batch.size(); ++i) batch[i].id.set_value(ids.at(i));
+        for (size_t i = 0; i < batch.size(); ++i) {
+            batch[i].committed.set_value({ids.at(i), std::move(jobIds.at(i))});
+        }
         if (onCommitted_) onCommitted_(ids);
     }
 }

@@ -20,6 +20,12 @@
 
 namespace faxgate::gateway {
 
+// A committed submission: its ID and its jobs' IDs, in the order of its numbers.
+struct CommittedSubmission {
+    int64_t id = 0;
+    std::vector<int64_t> jobIds;
+};
+
 class SubmissionWriter {
 public:
     // onCommitted gets the IDs of each committed batch (the conversion worker's queue).
@@ -29,13 +35,13 @@ public:
     void start();
     void stop();  // commits what is waiting, then returns
 
-    // Blocks until the submission is durable; returns its ID. Throws StoreError on failure.
-    int64_t commit(NewSubmission submission);
+    // Blocks until the submission is durable. Throws StoreError on failure.
+    CommittedSubmission commit(NewSubmission submission);
 
 private:
     struct Pending {
         NewSubmission submission;
-        std::promise<int64_t> id;
+        std::promise<CommittedSubmission> committed;
     };
     void run();
 

@@ -7,6 +7,7 @@
 #
 #   bench/smtp-ingest/run.sh [messages]      (default 2000; build first: contrib/build.sh)
 # smtp-source has no AUTH, so the gateway trusts 127.0.0.1 for this run (smtp.trusted_networks).
+# FAXGATE_BENCH_PERF=FILE records a CPU profile of the gateway during its run (perf record).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 bin="${FAXGATE_BUILD_DIR:-$top/build}/bin"
@@ -68,6 +69,7 @@ measure() {  # port -> messages per second
 }
 
 sink_rate=$(measure "$sink_port")
+[ -n "${FAXGATE_BENCH_PERF:-}" ] && { perf record -F 999 -g -p "${pids[0]}" -o "$FAXGATE_BENCH_PERF" 2>/dev/null & pids+=($!); sleep 0.5; }
 gateway_rate=$(measure "$smtp_port")
 stored=$(/usr/bin/python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from submissions').fetchone()[0])" "$run/gateway/faxgate.db")
 echo "smtp-sink:  $sink_rate messages/s"

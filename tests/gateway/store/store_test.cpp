@@ -175,6 +175,21 @@ TEST_F(SqliteStoreTest, NodesAreOrderedByPriorityThenIdAndUpserted) {
     EXPECT_FALSE(store_->findNode("node-q").has_value());
 }
 
+TEST_F(SqliteStoreTest, GroupCommitTellsTheJobIdsOfEachSubmission) {
+    std::vector<std::vector<int64_t>> jobIds;
+    const std::vector<std::string> numbers = {"0311", "0322", "0333"};
+    const auto ids = store_->commitSubmissions(
+        {submission("carol", numbers), submission("dave", {"0344"})}, &jobIds);
+    ASSERT_EQ(jobIds.size(), 2u);
+    ASSERT_EQ(jobIds[0].size(), 3u);
+    for (size_t i = 0; i < numbers.size(); ++i) {
+        EXPECT_EQ(store_->findJob(jobIds[0][i])->submissionId, ids[0]);
+        EXPECT_EQ(store_->findJob(jobIds[0][i])->number, numbers[i]);
+    }
+    ASSERT_EQ(jobIds[1].size(), 1u);
+    EXPECT_EQ(store_->findJob(jobIds[1][0])->submissionId, ids[1]);
+}
+
 TEST_F(SqliteStoreTest, GroupCommitCreatesSubmissionsAndJobs) {
     const auto ids =
         store_->commitSubmissions({submission("alice", {"0312345678", "+4930123456"}, 1000),
