@@ -10,6 +10,7 @@
 
 #include <functional>
 
+#include "gateway/api/admin_api.h"
 #include "gateway/api/json_http.h"
 
 namespace faxgate::gateway {
@@ -99,8 +100,12 @@ CommunicationRecord parseRecord(const Poco::JSON::Object& object) {
 
 class Router : public Poco::Net::HTTPRequestHandlerFactory {
 public:
-    Router(const ApiServerOptions& options, NodeRegistry& registry, Scheduler& scheduler)
-        : options_(options), registry_(registry), scheduler_(scheduler) {}
+    Router(const ApiServerOptions& options, Store& store, NodeRegistry& registry,
+           Scheduler& scheduler)
+        : options_(options),
+          registry_(registry),
+          scheduler_(scheduler),
+          admin_(adminOptions(options), store, registry, scheduler) {}
 
     Poco::Net::HTTPRequestHandler* createRequestHandler(
         const Poco::Net::HTTPServerRequest& request) override {
@@ -111,6 +116,9 @@ public:
             return post(method, [this](auto& q, auto& s) { heartbeat(q, s); });
         if (path == "/node/v1/records")
             return post(method, [this](auto& q, auto& s) { records(q, s); });
+        if (path.rfind("/api/v1/", 0) == 0) {
+            return new GuardedHandler([this](auto& q, auto& s) { admin_.handle(q, s); });
+        }
         if (path == "/v1/health") {
             return new GuardedHandler([](auto&, auto& response) {
                 Poco::JSON::Object body;
@@ -124,6 +132,12 @@ public:
     }
 
 private:
+    static AdminApiOptions adminOptions(const ApiServerOptions& options) {
+        AdminApiOptions admin;
+        admin.maxRequestBytes = options.maxRequestBytes;
+        return admin;
+    }
+
     Poco::Net::HTTPRequestHandler* post(const std::string& method, Handler handler) {
         if (method != "POST") {
             return new GuardedHandler([](auto&, auto&) -> void {
@@ -183,18 +197,20 @@ private:
     const ApiServerOptions options_;
     NodeRegistry& registry_;
     Scheduler& scheduler_;
+    AdminApi admin_;
 };
 
 }  // namespace
 
-ApiServer::ApiServer(const ApiServerOptions& options, NodeRegistry& registry, Scheduler& scheduler) {
+ApiServer::ApiServer(const ApiServerOptions& options, Store& store, NodeRegistry& registry,
+                     Scheduler& scheduler) {
     Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(options.listenAddress, options.port));
     auto* params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(options.maxThreads);
     params->setMaxQueued(options.maxQueuedConnections);
     params->setTimeout(Poco::Timespan(options.timeoutMs * 1000));
     params->setKeepAlive(true);
-    server_ = std::make_unique<Poco::Net::HTTPServer>(new Router(options, registry, scheduler),
+    server_ = std::make_unique<Poco::Net::HTTPServer>(new Router(options, store, registry, scheduler),
                                                       socket, params);
 }
 

@@ -1,5 +1,5 @@
-// The gateway's HTTP listener: the node protocol (/node/v1/..., docs/node-protocol.md) and a
-// health check. Every answer is JSON; every refusal a status with {"error": reason}.
+// The gateway's HTTP listener: the node protocol (/node/v1/..., docs/node-protocol.md), the
+// admin API (/api/v1/..., admin_api.h) and a health check. Every answer is JSON; every refusal a status with {"error": reason}.
 //
 // Limits: request body size, worker threads, queued connections and time-outs come from
 // ApiServerOptions. Threading: Poco's HTTPServer runs handlers on its own pool; the handlers
@@ -14,6 +14,7 @@
 
 #include "gateway/nodes/node_registry.h"
 #include "gateway/scheduler/scheduler.h"
+#include "gateway/store/store.h"
 
 namespace faxgate::gateway {
 
@@ -28,7 +29,8 @@ struct ApiServerOptions {
 
 class ApiServer {
 public:
-    ApiServer(const ApiServerOptions& options, NodeRegistry& registry, Scheduler& scheduler);
+    ApiServer(const ApiServerOptions& options, Store& store, NodeRegistry& registry,
+              Scheduler& scheduler);
     ~ApiServer();
     void start();
     void stop();

@@ -162,6 +162,18 @@ const std::vector<std::vector<std::string>> kMigrations = {
         " flags TEXT NOT NULL,"
         " data BLOB NOT NULL,"
         " PRIMARY KEY (user, folder, uid))",
+
+        // Administration: one row per change made through the admin API. `changes` is a
+        // JSON object with secrets already masked.
+        "CREATE TABLE audit_log ("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " time_ms INTEGER NOT NULL,"
+        " admin_user TEXT NOT NULL,"
+        " client_address TEXT NOT NULL,"
+        " action TEXT NOT NULL,"
+        " target TEXT NOT NULL,"
+        " changes TEXT NOT NULL)",
+        "CREATE INDEX records_by_started ON records(started_ms)",
     },
 };
 
@@ -728,7 +740,8 @@ std::vector<Node> SqliteStore::listNodes() {
 
 // ---- Submissions ----
 
-std::vector<int64_t> SqliteStore::commitSubmissions(const std::vector<NewSubmission>& batch) {
+std::vector<int64_t> SqliteStore::commitSubmissions(const std::vector<NewSubmission>& batch,
+                                                    std::vector<std::vector<int64_t>>* jobIds) {
     // Validate the whole batch first: all or nothing, and nothing half-written to roll back.
     for (const NewSubmission& submission : batch) {
         checkId("commitSubmissions", "owner", submission.owner);
@@ -744,10 +757,12 @@ std::vector<int64_t> SqliteStore::commitSubmissions(const std::vector<NewSubmiss
                                           " is not positive");
         }
     }
+    if (jobIds) jobIds->clear();
     if (batch.empty()) return {};
     return writeTransaction("commitSubmissions", [&] {
         std::vector<int64_t> ids;
         ids.reserve(batch.size());
+        if (jobIds) jobIds->assign(batch.size(), {});
         for (const NewSubmission& submission : batch) {
             BLOB raw = toBlob(submission.rawMessage);
             session_ << "INSERT INTO submissions (owner, envelope_from, subject, message_id,"
@@ -765,6 +780,7 @@ std::vector<int64_t> SqliteStore::commitSubmissions(const std::vector<NewSubmiss
                     bind(Int64{submission.createdMs}),
                     bind(Int64{submission.createdMs + submission.killTimeMs}),
                     bind(Int64{submission.createdMs}), now;
+                if (jobIds) (*jobIds)[ids.size()].push_back(lastInsertId(session_));
             }
             ids.push_back(submissionId);
         }

@@ -64,7 +64,9 @@ class SqliteStore : public Store {
     std::optional<Node> findNode(const std::string& id) override;
     std::vector<Node> listNodes() override;
 
-    std::vector<int64_t> commitSubmissions(const std::vector<NewSubmission>& batch) override;
+    using Store::commitSubmissions;
+    std::vector<int64_t> commitSubmissions(const std::vector<NewSubmission>& batch,
+                                           std::vector<std::vector<int64_t>>* jobIds) override;
     std::optional<Submission> findSubmission(int64_t id) override;
     std::vector<Submission> submissionsInState(SubmissionState state) override;
     std::string loadRawMessage(int64_t submissionId) override;
@@ -108,6 +110,16 @@ class SqliteStore : public Store {
     int64_t appendToMailbox(const MailboxMessage& message) override;
     std::vector<MailboxMessage> listMailbox(const std::string& user,
                                             const std::string& folder) override;
+
+    // Administration (sqlite_store_admin.cpp).
+    std::vector<CommunicationRecord> findRecords(const RecordFilter& filter) override;
+    void addUserAudited(const User& user, const AuditEntry& entry) override;
+    void updateUserAudited(const User& user, const AuditEntry& entry) override;
+    void addNodeAudited(const Node& node, const AuditEntry& entry) override;
+    void updateNodeAudited(const Node& node, const AuditEntry& entry) override;
+    void setNodeOrder(const std::vector<std::string>& order, const AuditEntry& entry) override;
+    void addAuditEntry(const AuditEntry& entry) override;
+    std::vector<AuditEntry> listAuditEntries(int limit) override;
 
   private:
     template <typename Body>

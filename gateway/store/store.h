@@ -43,6 +43,28 @@ struct JobFilter {
     int limit = 1000;
 };
 
+// Administration: the records filter and the audit log (the admin API, gateway/api/admin_*).
+struct RecordFilter {
+    std::optional<std::string> nodeId;
+    std::optional<std::string> number;     // the remote number, exact
+    std::optional<std::string> direction;  // "send" or "receive"
+    std::optional<int64_t> jobId;
+    std::optional<int64_t> sinceMs;        // calls started at or after this time
+    std::optional<int64_t> untilMs;        // calls started before this time
+    int limit = 1000;
+};
+
+// One administrative change: who made it, from where, and what changed.
+struct AuditEntry {
+    int64_t id = 0;                        // assigned by the store, rising
+    int64_t timeMs = 0;
+    std::string adminUser;
+    std::string clientAddress;
+    std::string action;                    // "user.add", "node.change", "job.cancel", ...
+    std::string target;                    // the user, node or job concerned
+    std::string changes;                   // JSON object of the changed fields, secrets masked
+};
+
 class Store {
 public:
     virtual ~Store() = default;
@@ -60,7 +82,13 @@ public:
 
     // Submissions and jobs. Returns the new submission IDs in the order given; the jobs are
     // created in state Converting. All or nothing.
-    virtual std::vector<int64_t> commitSubmissions(const std::vector<NewSubmission>& batch) = 0;
+    // With `jobIds`, it also gets each submission's job IDs in the order of its numbers, so
+    // the SMTP reply can name them without another read.
+    virtual std::vector<int64_t> commitSubmissions(
+        const std::vector<NewSubmission>& batch, std::vector<std::vector<int64_t>>* jobIds) = 0;
+    std::vector<int64_t> commitSubmissions(const std::vector<NewSubmission>& batch) {
+        return commitSubmissions(batch, nullptr);
+    }
     virtual std::optional<Submission> findSubmission(int64_t id) = 0;
     virtual std::vector<Submission> submissionsInState(SubmissionState state) = 0;
     virtual std::string loadRawMessage(int64_t submissionId) = 0;
@@ -103,6 +131,24 @@ public:
     virtual int64_t appendToMailbox(const MailboxMessage& message) = 0;
     virtual std::vector<MailboxMessage> listMailbox(const std::string& user,
                                                     const std::string& folder) = 0;
+
+    // Administration. Each change is written together with its audit entry, in one
+    // transaction: a change is never without its entry, nor an entry without its change.
+    // Newest first; filters combine with AND.
+    virtual std::vector<CommunicationRecord> findRecords(const RecordFilter& filter) = 0;
+    // addUserAudited and addNodeAudited throw StoreError if the user or node exists,
+    // the update methods if it does not.
+    virtual void addUserAudited(const User& user, const AuditEntry& entry) = 0;
+    virtual void updateUserAudited(const User& user, const AuditEntry& entry) = 0;
+    virtual void addNodeAudited(const Node& node, const AuditEntry& entry) = 0;
+    virtual void updateNodeAudited(const Node& node, const AuditEntry& entry) = 0;
+    // Gives the nodes priorities 10, 20, 30... in this order; `order` must name every node
+    // exactly once (StoreError otherwise).
+    virtual void setNodeOrder(const std::vector<std::string>& order, const AuditEntry& entry) = 0;
+    // For changes stored elsewhere (a job cancelled through the scheduler).
+    virtual void addAuditEntry(const AuditEntry& entry) = 0;
+    // Newest first.
+    virtual std::vector<AuditEntry> listAuditEntries(int limit) = 0;
 };
 
 // Opens (and creates or migrates) the SQLite store at `path`.

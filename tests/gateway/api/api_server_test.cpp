@@ -42,7 +42,7 @@ protected:
         ApiServerOptions options;
         options.port = 0;
         options.maxRequestBytes = 4096;
-        server_ = std::make_unique<ApiServer>(options, *registry_, *scheduler_);
+        server_ = std::make_unique<ApiServer>(options, *store_, *registry_, *scheduler_);
         server_->start();
     }
     void TearDown() override {

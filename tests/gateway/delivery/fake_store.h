@@ -72,7 +72,8 @@ class FakeStore : public Store {
     std::optional<Node> findNode(const std::string&) override { unused("findNode"); }
     std::vector<Node> listNodes() override { unused("listNodes"); }
 
-    std::vector<int64_t> commitSubmissions(const std::vector<NewSubmission>&) override {
+    std::vector<int64_t> commitSubmissions(const std::vector<NewSubmission>&,
+                                           std::vector<std::vector<int64_t>>*) override {
         unused("commitSubmissions");
     }
     std::optional<Submission> findSubmission(int64_t id) override {
@@ -176,6 +177,37 @@ class FakeStore : public Store {
         return it == mailboxes_.end() ? std::vector<MailboxMessage>{} : it->second;
     }
 
+    // Administration: the changes go through the plain methods, the entries into a list.
+    std::vector<CommunicationRecord> findRecords(const RecordFilter&) override {
+        unused("findRecords");
+    }
+    void addUserAudited(const User& user, const AuditEntry& entry) override {
+        addUser(user);
+        addAuditEntry(entry);
+    }
+    void updateUserAudited(const User& user, const AuditEntry& entry) override {
+        updateUser(user);
+        addAuditEntry(entry);
+    }
+    void addNodeAudited(const Node&, const AuditEntry&) override { unused("addNodeAudited"); }
+    void updateNodeAudited(const Node&, const AuditEntry&) override {
+        unused("updateNodeAudited");
+    }
+    void setNodeOrder(const std::vector<std::string>&, const AuditEntry&) override {
+        unused("setNodeOrder");
+    }
+    void addAuditEntry(const AuditEntry& entry) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        audit_.push_back(entry);
+        audit_.back().id = static_cast<int64_t>(audit_.size());
+    }
+    std::vector<AuditEntry> listAuditEntries(int limit) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        std::vector<AuditEntry> entries(audit_.rbegin(), audit_.rend());
+        if (entries.size() > static_cast<size_t>(limit)) entries.resize(static_cast<size_t>(limit));
+        return entries;
+    }
+
   private:
     [[noreturn]] static void unused(const char* method) {
         throw std::logic_error(std::string("FakeStore::") + method + " is not used by delivery");
@@ -190,6 +222,7 @@ class FakeStore : public Store {
     int64_t lastMailId_ = 0;
     int dueQueries_ = 0;
     std::map<std::pair<std::string, std::string>, std::vector<MailboxMessage>> mailboxes_;
+    std::vector<AuditEntry> audit_;
 };
 
 }  // namespace faxgate::gateway::testing

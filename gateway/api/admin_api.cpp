@@ -1,0 +1,834 @@
+// The admin API's routes, validation and JSON; see admin_api.h.
+//
+// Layout: JSON conversions of the data model, then input validation (each refusal names the
+// field), then AdminApi: authentication, routing, and one method group per resource.
+#include "gateway/api/admin_api.h"
+
+#include <Poco/Base64Decoder.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Logger.h>
+#include <Poco/Thread.h>
+#include <Poco/Timestamp.h>
+#include <Poco/URI.h>
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+#include <sstream>
+
+#include "gateway/api/json_http.h"
+#include "gateway/store/password_hash.h"
+
+namespace faxgate::gateway {
+
+namespace {
+
+Poco::Logger& logger() { return Poco::Logger::get("admin"); }
+
+using Poco::JSON::Array;
+using Poco::JSON::Object;
+
+// Longest user or node ID the API accepts (also an SMTP/IMAP login name).
+constexpr size_t kMaxIdBytes = 64;
+constexpr size_t kMaxEmailBytes = 254;
+constexpr size_t kMaxUrlBytes = 2048;
+constexpr size_t kMinSecretBytes = 8;
+constexpr size_t kMaxSecretBytes = 256;
+const char* const kMasked = "***";
+
+// ---- JSON of the data model ---------------------------------------------------------------
+
+Object userJson(const User& user) {
+    Object o;
+    o.set("id", user.id);
+    o.set("role", toString(user.role));
+    o.set("email", user.email);
+    o.set("default_node", user.defaultNode);
+    o.set("resolution", user.resolution);
+    o.set("cover_page", user.coverPage);
+    return o;
+}
+
+Object nodeJson(const Node& node, const std::optional<NodeSession>& session, bool online) {
+    Object o;
+    o.set("id", node.id);
+    o.set("url", node.url);
+    o.set("priority", node.priority);
+    o.set("keep_free", node.keepLinesForReceive);
+    o.set("kill_time_ms", node.retry.killTimeMs);
+    o.set("max_dials", node.retry.maxDials);
+    o.set("max_connected_tries", node.retry.maxConnectedTries);
+    o.set("busy_retry_ms", node.retry.busyRetryMs);
+    o.set("failure_retry_ms", node.retry.failureRetryMs);
+    o.set("online", online);
+    Array lines;
+    if (session) {
+        for (const LineState& line : session->lines) {
+            Object l;
+            l.set("id", line.id);
+            l.set("state", line.state);
+            l.set("job_id", line.jobId);
+            lines.add(l);
+        }
+    }
+    o.set("lines", lines);
+    o.set("last_heartbeat_ms", session ? session->lastHeartbeatMs : int64_t{0});
+    o.set("software", session ? session->software : std::string());
+    return o;
+}
+
+Object jobJson(const Job& job) {
+    Object o;
+    o.set("id", job.id);
+    o.set("submission_id", job.submissionId);
+    o.set("owner", job.owner);
+    o.set("number", job.number);
+    o.set("state", toString(job.state));
+    o.set("priority", job.priority);
+    o.set("dials", job.dials);
+    o.set("connected_tries", job.connectedTries);
+    o.set("pages_total", job.pagesTotal);
+    o.set("pages_sent", job.pagesSent);
+    o.set("created_ms", job.createdMs);
+    o.set("not_before_ms", job.notBeforeMs);
+    o.set("kill_at_ms", job.killAtMs);
+    o.set("node", job.node);
+    o.set("line", job.line);
+    o.set("last_result", job.lastResult);
+    o.set("last_reason", job.lastReason);
+    o.set("updated_ms", job.updatedMs);
+    return o;
+}
+
+Object attemptJson(const Attempt& attempt) {
+    Object o;
+    o.set("number", attempt.number);
+    o.set("node", attempt.nodeId);
+    o.set("line", attempt.line);
+    o.set("dispatched_ms", attempt.dispatchedMs);
+    o.set("ended_ms", attempt.endedMs);
+    o.set("result", attempt.result);
+    o.set("reason", attempt.reason);
+    o.set("pages", attempt.pages);
+    o.set("record_id", attempt.recordId);
+    return o;
+}
+
+Object recordJson(const CommunicationRecord& r) {
+    Object o;
+    o.set("record_id", r.recordId);
+    o.set("direction", r.direction);
+    o.set("job_id", r.jobId);
+    o.set("attempt", r.attempt);
+    o.set("node", r.nodeId);
+    o.set("line", r.line);
+    o.set("number", r.number);
+    o.set("remote_csid", r.remoteCsid);
+    o.set("pages", r.pages);
+    o.set("pages_total", r.pagesTotal);
+    o.set("duration_ms", r.durationMs);
+    o.set("bit_rate", r.bitRate);
+    o.set("ecm", r.ecm);
+    o.set("result", r.result);
+    o.set("reason", r.reason);
+    o.set("started_ms", r.startedMs);
+    o.set("ended_ms", r.endedMs);
+    return o;
+}
+
+Object auditJson(const AuditEntry& entry) {
+    Object o;
+    o.set("id", entry.id);
+    o.set("time_ms", entry.timeMs);
+    o.set("admin", entry.adminUser);
+    o.set("client", entry.clientAddress);
+    o.set("action", entry.action);
+    o.set("target", entry.target);
+    try {
+        o.set("changes", Poco::JSON::Parser().parse(entry.changes));
+    } catch (const Poco::Exception&) {
+        o.set("changes", entry.changes);  // written by an older build: show it as it is
+    }
+    return o;
+}
+
+std::string stringify(const Object& object) {
+    std::ostringstream out;
+    object.stringify(out);
+    return out.str();
+}
+
+// ---- Validation ---------------------------------------------------------------------------
+
+[[noreturn]] void badRequest(const std::string& message) { throw HttpError(400, message); }
+
+void rejectUnknownFields(const Object& body, const std::set<std::string>& known) {
+    for (const auto& [name, value] : body) {
+        if (!known.count(name)) badRequest("unknown field '" + name + "'");
+    }
+}
+
+void checkId(const std::string& field, const std::string& id) {
+    if (id.empty() || id.size() > kMaxIdBytes) {
+        badRequest("field '" + field + "' must be 1 to " + std::to_string(kMaxIdBytes) +
+                   " characters");
+    }
+    for (char c : id) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                        c == '.' || c == '_' || c == '-' || c == '@';
+        if (!ok) badRequest("field '" + field + "' may hold only letters, digits and . _ - @");
+    }
+}
+
+void checkEmail(const std::string& email) {
+    if (email.empty()) return;  // no result mails to an external address
+    const size_t at = email.find('@');
+    bool ok = email.size() <= kMaxEmailBytes && at != std::string::npos && at > 0 &&
+              at + 1 < email.size() && email.find('@', at + 1) == std::string::npos;
+    for (unsigned char c : email) ok = ok && c > 0x20 && c != 0x7f && c != '<' && c != '>';
+    if (!ok) badRequest("field 'email' is not a mail address like user@example.com");
+}
+
+void checkPasswordText(const std::string& password) {
+    if (password.empty()) badRequest("field 'password' must not be empty");
+    if (password.size() > kMaxPasswordBytes) {
+        badRequest("field 'password' is longer than " + std::to_string(kMaxPasswordBytes) +
+                   " bytes");
+    }
+}
+
+void checkUrl(const std::string& url) {
+    bool ok = !url.empty() && url.size() <= kMaxUrlBytes;
+    if (ok) {
+        try {
+            Poco::URI uri(url);
+            ok = (uri.getScheme() == "http" || uri.getScheme() == "https") && !uri.getHost().empty();
+        } catch (const Poco::Exception&) {
+            ok = false;
+        }
+    }
+    if (!ok) badRequest("field 'url' must be an http:// or https:// URL");
+}
+
+void checkSecret(const std::string& secret) {
+    if (secret.size() < kMinSecretBytes || secret.size() > kMaxSecretBytes) {
+        badRequest("field 'secret' must be " + std::to_string(kMinSecretBytes) + " to " +
+                   std::to_string(kMaxSecretBytes) + " characters");
+    }
+}
+
+int64_t intInRange(const Object& body, const std::string& field, int64_t min, int64_t max) {
+    const int64_t value = requireInt(body, field);
+    if (value < min || value > max) {
+        badRequest("field '" + field + "' must be between " + std::to_string(min) + " and " +
+                   std::to_string(max));
+    }
+    return value;
+}
+
+bool requireBool(const Object& body, const std::string& field) {
+    if (!body.get(field).isBoolean()) badRequest("field '" + field + "' must be true or false");
+    return body.getValue<bool>(field);
+}
+
+// ---- Query strings ----------------------------------------------------------------------
+
+using Query = std::map<std::string, std::string>;
+
+Query queryOf(const Poco::Net::HTTPServerRequest& request, const std::set<std::string>& known) {
+    Query query;
+    try {
+        for (const auto& [name, value] : Poco::URI(request.getURI()).getQueryParameters()) {
+            if (!known.count(name)) badRequest("unknown query parameter '" + name + "'");
+            query[name] = value;
+        }
+    } catch (const Poco::SyntaxException& e) {
+        badRequest("the query string is malformed: " + e.message());
+    }
+    return query;
+}
+
+int64_t queryInt(const Query& query, const std::string& name, int64_t min, int64_t max,
+                 int64_t fallback) {
+    auto it = query.find(name);
+    if (it == query.end()) return fallback;
+    int64_t value = 0;
+    const std::string& text = it->second;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc() || end != text.data() + text.size() || value < min || value > max) {
+        badRequest("query parameter '" + name + "' must be an integer between " +
+                   std::to_string(min) + " and " + std::to_string(max));
+    }
+    return value;
+}
+
+int64_t pathId(const std::string& segment, const char* what) {
+    int64_t value = 0;
+    auto [end, error] = std::from_chars(segment.data(), segment.data() + segment.size(), value);
+    if (error != std::errc() || end != segment.data() + segment.size() || value <= 0) {
+        throw HttpError(404, std::string("no such ") + what + ": " + segment.substr(0, 32));
+    }
+    return value;
+}
+
+std::vector<std::string> splitPath(const std::string& path) {
+    std::vector<std::string> segments;
+    std::string segment;
+    for (char c : path) {
+        if (c == '/') {
+            if (!segment.empty()) segments.push_back(segment);
+            segment.clear();
+        } else {
+            segment += c;
+        }
+    }
+    if (!segment.empty()) segments.push_back(segment);
+    return segments;
+}
+
+// A user name as it may appear in a log line: bounded and printable.
+std::string forLog(const std::string& text) {
+    std::string out;
+    for (char c : text.substr(0, kMaxIdBytes)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+    return out;
+}
+
+void methodNotAllowed(const std::string& allowed) {
+    throw HttpError(405, "this resource takes " + allowed);
+}
+
+}  // namespace
+
+// ---- AdminApi -------------------------------------------------------------------------------
+
+struct AdminApi::Caller {
+    std::string user;
+    std::string address;
+};
+
+AdminApi::AdminApi(AdminApiOptions options, Store& store, NodeRegistry& registry,
+                   Scheduler& scheduler, Clock clock, Sleeper sleeper)
+    : options_(std::move(options)),
+      store_(store),
+      registry_(registry),
+      scheduler_(scheduler),
+      clock_(clock ? std::move(clock)
+                   : Clock([] { return Poco::Timestamp().epochMicroseconds() / 1000; })),
+      sleeper_(sleeper ? std::move(sleeper) : Sleeper([](int64_t ms) {
+          Poco::Thread::sleep(static_cast<long>(ms));
+      })),
+      throttle_(options_.throttle),
+      tokens_(options_.tokens) {}
+
+bool AdminApi::checkPassword(const std::string& user, const std::string& password,
+                             const std::string& address) {
+    const ThrottleDecision decision = throttle_.beginAttempt(address, clock_());
+    if (decision.refuse) {
+        logger().warning("admin login for '%s' from %s refused: a delayed attempt is pending",
+                         forLog(user), address);
+        throw HttpError(429, "too many failed logins from this address; try again later");
+    }
+    if (decision.waitMs > 0) sleeper_(decision.waitMs);
+    std::optional<User> found;
+    if (!user.empty() && user.size() <= kMaxIdBytes) found = store_.findUser(user);
+    const bool ok = found && verifyPassword(password, found->passwordHash);
+    throttle_.finishAttempt(address, ok, clock_());
+    if (!ok) {
+        logger().warning("failed admin login for '%s' from %s (%d failures in a row)",
+                         forLog(user), address, throttle_.failures(address));
+    }
+    return ok;
+}
+
+AdminApi::Caller AdminApi::authenticate(Poco::Net::HTTPServerRequest& request,
+                                        Poco::Net::HTTPServerResponse& response) {
+    Caller caller;
+    caller.address = request.clientAddress().host().toString();
+    auto unauthorized = [&](const std::string& message) -> HttpError {
+        response.set("WWW-Authenticate", "Basic realm=\"faxgate\"");
+        return HttpError(401, message);
+    };
+    const std::string header = request.get("Authorization", "");
+    if (header.rfind("Bearer ", 0) == 0) {
+        auto user = tokens_.userOf(header.substr(7), clock_());
+        if (!user) throw unauthorized("the token is unknown or has expired; log in again");
+        caller.user = *user;
+    } else if (header.rfind("Basic ", 0) == 0) {
+        std::string decoded;
+        try {
+            std::istringstream encoded(header.substr(6));
+            Poco::Base64Decoder decoder(encoded);
+            char buffer[512];
+            while (decoder.read(buffer, sizeof buffer) || decoder.gcount() > 0) {
+                decoded.append(buffer, static_cast<size_t>(decoder.gcount()));
+                if (decoded.size() > kMaxIdBytes + kMaxPasswordBytes + 1) break;
+            }
+        } catch (const Poco::Exception&) {
+            throw unauthorized("malformed Basic credentials");
+        }
+        const size_t colon = decoded.find(':');
+        if (colon == std::string::npos) throw unauthorized("malformed Basic credentials");
+        caller.user = decoded.substr(0, colon);
+        if (!checkPassword(caller.user, decoded.substr(colon + 1), caller.address)) {
+            throw unauthorized("wrong user ID or password");
+        }
+    } else {
+        throw unauthorized("authentication required: HTTP Basic or a Bearer token from login");
+    }
+    std::optional<User> user = store_.findUser(caller.user);
+    if (!user) throw unauthorized("user '" + forLog(caller.user) + "' no longer exists");
+    if (user->role != Role::Admin) {
+        throw HttpError(403, "user '" + caller.user + "' is not an administrator");
+    }
+    return caller;
+}
+
+void AdminApi::handle(Poco::Net::HTTPServerRequest& request,
+                      Poco::Net::HTTPServerResponse& response) {
+    const std::string uri = request.getURI();
+    const std::vector<std::string> all = splitPath(uri.substr(0, uri.find('?')));
+    // all[0] == "api", all[1] == "v1"
+    const std::vector<std::string> path(all.begin() + std::min<size_t>(2, all.size()), all.end());
+    const std::string& method = request.getMethod();
+    const std::string resource = path.empty() ? "" : path[0];
+    const int64_t now = clock_();
+
+    auto body = [&] { return readJsonObject(request, options_.maxRequestBytes); };
+    auto listLimit = [&](const Query& query) {
+        return static_cast<int>(
+            queryInt(query, "limit", 1, options_.maxListLimit, options_.defaultListLimit));
+    };
+
+    if (resource == "login" && path.size() == 1) {
+        if (method != "POST") methodNotAllowed("POST");
+        auto credentials = body();
+        rejectUnknownFields(*credentials, {"user", "password"});
+        const std::string user = requireString(*credentials, "user");
+        const std::string address = request.clientAddress().host().toString();
+        if (!checkPassword(user, requireString(*credentials, "password"), address)) {
+            response.set("WWW-Authenticate", "Basic realm=\"faxgate\"");
+            throw HttpError(401, "wrong user ID or password");
+        }
+        std::optional<User> found = store_.findUser(user);
+        if (!found || found->role != Role::Admin) {
+            throw HttpError(403, "user '" + user + "' is not an administrator");
+        }
+        int64_t expiresMs = 0;
+        Object answer;
+        answer.set("token", tokens_.issue(user, now, &expiresMs));
+        answer.set("expires_ms", expiresMs);
+        logger().information("admin %s logged in from %s", user, address);
+        sendJson(response, 200, answer);
+        return;
+    }
+
+    const Caller caller = authenticate(request, response);
+    auto audit = [&](const std::string& action, const std::string& target, const Object& changes) {
+        AuditEntry entry;
+        entry.timeMs = now;
+        entry.adminUser = caller.user;
+        entry.clientAddress = caller.address;
+        entry.action = action;
+        entry.target = target;
+        entry.changes = stringify(changes);
+        logger().information("admin %s from %s: %s %s %s", caller.user, caller.address, action,
+                             target, entry.changes);
+        return entry;
+    };
+
+    // ---- users ----
+    if (resource == "users") {
+        if (path.size() == 1 && method == "GET") {
+            queryOf(request, {});
+            Array users;
+            for (const User& user : store_.listUsers()) users.add(userJson(user));
+            Object answer;
+            answer.set("users", users);
+            sendJson(response, 200, answer);
+            return;
+        }
+        if (path.size() == 1 && method == "POST") {
+            auto in = body();
+            rejectUnknownFields(*in, {"id", "password", "role", "email", "default_node",
+                                      "resolution", "cover_page"});
+            User user;
+            user.id = requireString(*in, "id");
+            checkId("id", user.id);
+            const std::string password = requireString(*in, "password");
+            checkPasswordText(password);
+            Object changes;
+            if (in->has("role")) {
+                auto role = roleFromString(requireString(*in, "role"));
+                if (!role) badRequest("field 'role' must be 'user' or 'admin'");
+                user.role = *role;
+            }
+            if (in->has("email")) user.email = requireString(*in, "email");
+            checkEmail(user.email);
+            if (in->has("default_node")) user.defaultNode = requireString(*in, "default_node");
+            if (!user.defaultNode.empty() && !store_.findNode(user.defaultNode)) {
+                badRequest("field 'default_node': no node '" + user.defaultNode + "'");
+            }
+            if (in->has("resolution")) user.resolution = requireString(*in, "resolution");
+            if (user.resolution != "fine" && user.resolution != "normal") {
+                badRequest("field 'resolution' must be 'fine' or 'normal'");
+            }
+            if (in->has("cover_page")) user.coverPage = requireBool(*in, "cover_page");
+            if (store_.findUser(user.id)) throw HttpError(409, "user '" + user.id + "' exists");
+            user.passwordHash = hashPassword(password);
+            changes = userJson(user);
+            changes.remove("id");
+            changes.set("password", kMasked);
+            store_.addUserAudited(user, audit("user.add", user.id, changes));
+            sendJson(response, 201, userJson(user));
+            return;
+        }
+        if (path.size() == 2) {
+            std::optional<User> user = store_.findUser(path[1]);
+            if (!user) throw HttpError(404, "no such user: " + forLog(path[1]));
+            if (method == "GET") {
+                sendJson(response, 200, userJson(*user));
+                return;
+            }
+            if (method != "PATCH") methodNotAllowed("GET or PATCH");
+            auto in = body();
+            rejectUnknownFields(*in, {"password", "role", "email", "default_node", "resolution",
+                                      "cover_page"});
+            const User before = *user;
+            Object changes;
+            if (in->has("password")) {
+                const std::string password = requireString(*in, "password");
+                checkPasswordText(password);
+                user->passwordHash = hashPassword(password);
+                changes.set("password", kMasked);
+            }
+            if (in->has("role")) {
+                auto role = roleFromString(requireString(*in, "role"));
+                if (!role) badRequest("field 'role' must be 'user' or 'admin'");
+                user->role = *role;
+            }
+            if (in->has("email")) {
+                user->email = requireString(*in, "email");
+                checkEmail(user->email);
+            }
+            if (in->has("default_node")) {
+                user->defaultNode = requireString(*in, "default_node");
+                if (!user->defaultNode.empty() && !store_.findNode(user->defaultNode)) {
+                    badRequest("field 'default_node': no node '" + user->defaultNode + "'");
+                }
+            }
+            if (in->has("resolution")) {
+                user->resolution = requireString(*in, "resolution");
+                if (user->resolution != "fine" && user->resolution != "normal") {
+                    badRequest("field 'resolution' must be 'fine' or 'normal'");
+                }
+            }
+            if (in->has("cover_page")) user->coverPage = requireBool(*in, "cover_page");
+            if (before.role == Role::Admin && user->role != Role::Admin) {
+                const auto users = store_.listUsers();
+                const auto admins = std::count_if(users.begin(), users.end(), [](const User& u) {
+                    return u.role == Role::Admin;
+                });
+                if (admins <= 1) {
+                    throw HttpError(409, "user '" + user->id +
+                                             "' is the last administrator; make another first");
+                }
+            }
+            const Object after = userJson(*user);
+            const Object old = userJson(before);
+            for (const auto& [name, value] : after) {
+                if (value.toString() != old.get(name).toString()) changes.set(name, value);
+            }
+            if (changes.size() > 0) {
+                store_.updateUserAudited(*user, audit("user.change", user->id, changes));
+            }
+            sendJson(response, 200, userJson(*user));
+            return;
+        }
+    }
+
+    // ---- nodes and the priority table ----
+    auto nodeAnswer = [&](const Node& node) {
+        std::optional<NodeSession> session;
+        for (NodeSession& s : registry_.sessions()) {
+            if (s.nodeId == node.id) session = std::move(s);
+        }
+        auto statuses = registry_.nodeStatuses();
+        auto it = statuses.find(node.id);
+        return nodeJson(node, session, it != statuses.end() && it->second.online);
+    };
+    // Applies the writable node fields present in `in` to `node`, noting each in `changes`.
+    auto applyNodeFields = [&](const Object& in, Node& node, Object& changes) {
+        if (in.has("url")) {
+            node.url = requireString(in, "url");
+            checkUrl(node.url);
+            changes.set("url", node.url);
+        }
+        if (in.has("secret")) {
+            node.secret = requireString(in, "secret");
+            checkSecret(node.secret);
+            changes.set("secret", kMasked);
+        }
+        auto setInt = [&](const char* field, int64_t min, int64_t max, auto& target) {
+            if (!in.has(field)) return;
+            target = static_cast<std::remove_reference_t<decltype(target)>>(
+                intInRange(in, field, min, max));
+            changes.set(field, static_cast<int64_t>(target));
+        };
+        constexpr int64_t kDayMs = 24 * 3600 * 1000;
+        setInt("priority", 0, 1000000, node.priority);
+        setInt("keep_free", 0, 1000, node.keepLinesForReceive);
+        setInt("kill_time_ms", 60 * 1000, 30 * kDayMs, node.retry.killTimeMs);
+        setInt("max_dials", 1, 1000, node.retry.maxDials);
+        setInt("max_connected_tries", 1, 1000, node.retry.maxConnectedTries);
+        setInt("busy_retry_ms", 100, kDayMs, node.retry.busyRetryMs);
+        setInt("failure_retry_ms", 100, kDayMs, node.retry.failureRetryMs);
+    };
+    const std::set<std::string> nodeFields = {
+        "url", "secret", "priority", "keep_free", "kill_time_ms", "max_dials",
+        "max_connected_tries", "busy_retry_ms", "failure_retry_ms"};
+
+    if (resource == "nodes") {
+        if (path.size() == 1 && method == "GET") {
+            queryOf(request, {});
+            Array nodes;
+            for (const Node& node : store_.listNodes()) nodes.add(nodeAnswer(node));
+            Object answer;
+            answer.set("nodes", nodes);
+            sendJson(response, 200, answer);
+            return;
+        }
+        if (path.size() == 1 && method == "POST") {
+            auto in = body();
+            std::set<std::string> known = nodeFields;
+            known.insert("id");
+            rejectUnknownFields(*in, known);
+            Node node;
+            node.id = requireString(*in, "id");
+            checkId("id", node.id);
+            requireString(*in, "url");
+            requireString(*in, "secret");
+            // A new node goes to the end of the priority table unless told otherwise.
+            int lastPriority = 0;
+            for (const Node& other : store_.listNodes()) {
+                lastPriority = std::max(lastPriority, other.priority);
+            }
+            node.priority = std::min(lastPriority + 10, 1000000);
+            Object changes;
+            applyNodeFields(*in, node, changes);
+            if (store_.findNode(node.id)) throw HttpError(409, "node '" + node.id + "' exists");
+            Object logged = nodeJson(node, std::nullopt, false);
+            for (const char* runtime : {"id", "online", "lines", "last_heartbeat_ms", "software"}) {
+                logged.remove(runtime);
+            }
+            logged.set("secret", kMasked);
+            store_.addNodeAudited(node, audit("node.add", node.id, logged));
+            sendJson(response, 201, nodeAnswer(node));
+            return;
+        }
+        if (path.size() == 2) {
+            std::optional<Node> node = store_.findNode(path[1]);
+            if (!node) throw HttpError(404, "no such node: " + forLog(path[1]));
+            if (method == "GET") {
+                sendJson(response, 200, nodeAnswer(*node));
+                return;
+            }
+            if (method != "PATCH") methodNotAllowed("GET or PATCH");
+            auto in = body();
+            rejectUnknownFields(*in, nodeFields);
+            Object changes;
+            applyNodeFields(*in, *node, changes);
+            if (changes.size() > 0) {
+                store_.updateNodeAudited(*node, audit("node.change", node->id, changes));
+            }
+            sendJson(response, 200, nodeAnswer(*node));
+            return;
+        }
+    }
+
+    if (resource == "priority" && path.size() == 1) {
+        auto orderAnswer = [&] {
+            Array order;
+            for (const Node& node : store_.listNodes()) {
+                Object entry;
+                entry.set("id", node.id);
+                entry.set("priority", node.priority);
+                order.add(entry);
+            }
+            Object answer;
+            answer.set("order", order);
+            return answer;
+        };
+        if (method == "GET") {
+            sendJson(response, 200, orderAnswer());
+            return;
+        }
+        if (method != "PUT") methodNotAllowed("GET or PUT");
+        auto in = body();
+        rejectUnknownFields(*in, {"order"});
+        Array::Ptr order = in->getArray("order");
+        if (!order) badRequest("field 'order' is missing or not an array of node IDs");
+        std::vector<std::string> named;
+        for (size_t i = 0; i < order->size(); ++i) {
+            if (!order->get(static_cast<unsigned>(i)).isString()) {
+                badRequest("field 'order' must hold node IDs (strings)");
+            }
+            named.push_back(order->getElement<std::string>(static_cast<unsigned>(i)));
+        }
+        // Listed nodes first in the order given; the others keep their order behind them.
+        const std::vector<Node> nodes = store_.listNodes();
+        std::set<std::string> seen;
+        for (const std::string& id : named) {
+            if (!seen.insert(id).second) badRequest("field 'order' names node '" + id + "' twice");
+            if (std::none_of(nodes.begin(), nodes.end(), [&](const Node& n) { return n.id == id; })) {
+                badRequest("field 'order': no node '" + forLog(id) + "'");
+            }
+        }
+        std::vector<std::string> full = named;
+        for (const Node& node : nodes) {
+            if (!seen.count(node.id)) full.push_back(node.id);
+        }
+        Object changes;
+        Array fullOrder;
+        for (const std::string& id : full) fullOrder.add(id);
+        changes.set("order", fullOrder);
+        store_.setNodeOrder(full, audit("priority.set", "nodes", changes));
+        sendJson(response, 200, orderAnswer());
+        return;
+    }
+
+    // ---- jobs ----
+    if (resource == "jobs") {
+        if (path.size() == 1) {
+            if (method != "GET") methodNotAllowed("GET");
+            const Query query = queryOf(request, {"owner", "state", "active", "limit"});
+            JobFilter filter;
+            if (query.count("owner")) filter.owner = query.at("owner");
+            if (query.count("state")) {
+                filter.state = jobStateFromString(query.at("state"));
+                if (!filter.state) {
+                    badRequest("query parameter 'state' must be one of converting, queued, "
+                               "retry_wait, dispatched, done, failed, cancelled");
+                }
+            }
+            if (query.count("active")) {
+                const std::string& active = query.at("active");
+                if (active != "1" && active != "0" && active != "true" && active != "false") {
+                    badRequest("query parameter 'active' must be 1 or 0");
+                }
+                filter.activeOnly = active == "1" || active == "true";
+            }
+            filter.limit = listLimit(query);
+            Array jobs;
+            for (const Job& job : store_.listJobs(filter)) jobs.add(jobJson(job));
+            Object answer;
+            answer.set("jobs", jobs);
+            sendJson(response, 200, answer);
+            return;
+        }
+        const int64_t jobId = pathId(path[1], "job");
+        std::optional<Job> job = store_.findJob(jobId);
+        if (!job) throw HttpError(404, "no such job: " + std::to_string(jobId));
+        if (path.size() == 2) {
+            if (method != "GET") methodNotAllowed("GET");
+            Object answer = jobJson(*job);
+            Array attempts;
+            for (const Attempt& attempt : store_.attemptsOf(jobId)) attempts.add(attemptJson(attempt));
+            answer.set("attempts", attempts);
+            if (auto submission = store_.findSubmission(job->submissionId)) {
+                answer.set("subject", submission->subject);
+            }
+            sendJson(response, 200, answer);
+            return;
+        }
+        if (path.size() == 3 && path[2] == "cancel") {
+            if (method != "POST") methodNotAllowed("POST");
+            if (isFinal(job->state)) {
+                throw HttpError(409, "job " + std::to_string(jobId) + " is already " +
+                                         toString(job->state));
+            }
+            if (job->state == JobState::Converting) {
+                throw HttpError(409, "job " + std::to_string(jobId) +
+                                         " is still being converted; try again in a moment");
+            }
+            const bool dispatched = job->state == JobState::Dispatched;
+            if (!scheduler_.cancelJob(jobId)) {
+                if (dispatched) {
+                    throw HttpError(502, "node '" + job->node + "' did not take the cancel request");
+                }
+                throw HttpError(409, "job " + std::to_string(jobId) + " changed state; look again");
+            }
+            Object changes;
+            changes.set("state_before", toString(job->state));
+            store_.addAuditEntry(audit("job.cancel", std::to_string(jobId), changes));
+            Object answer = jobJson(store_.findJob(jobId).value_or(*job));
+            // A call in progress ends when the node reports it; until then the job is
+            // still dispatched.
+            answer.set("cancel", dispatched ? "requested" : "done");
+            sendJson(response, 200, answer);
+            return;
+        }
+        if (path.size() == 3 && path[2] == "retry") {
+            if (method != "POST") methodNotAllowed("POST");
+            if (job->state != JobState::Failed && job->state != JobState::Cancelled) {
+                throw HttpError(409, "only failed or cancelled jobs can be retried; job " +
+                                         std::to_string(jobId) + " is " + toString(job->state));
+            }
+            if (!scheduler_.retryJob(jobId)) {
+                throw HttpError(409, "job " + std::to_string(jobId) +
+                                         " cannot be retried: its document was never made");
+            }
+            Object changes;
+            changes.set("state_before", toString(job->state));
+            store_.addAuditEntry(audit("job.retry", std::to_string(jobId), changes));
+            sendJson(response, 200, jobJson(store_.findJob(jobId).value_or(*job)));
+            return;
+        }
+    }
+
+    // ---- records and the audit log ----
+    if (resource == "records" && path.size() == 1) {
+        if (method != "GET") methodNotAllowed("GET");
+        const Query query = queryOf(
+            request, {"node", "number", "direction", "job", "since_ms", "until_ms", "limit"});
+        RecordFilter filter;
+        if (query.count("node")) filter.nodeId = query.at("node");
+        if (query.count("number")) filter.number = query.at("number");
+        if (query.count("direction")) {
+            filter.direction = query.at("direction");
+            if (*filter.direction != "send" && *filter.direction != "receive") {
+                badRequest("query parameter 'direction' must be 'send' or 'receive'");
+            }
+        }
+        constexpr int64_t kMaxMs = int64_t{1} << 52;
+        if (query.count("job")) filter.jobId = queryInt(query, "job", 1, kMaxMs, 0);
+        if (query.count("since_ms")) filter.sinceMs = queryInt(query, "since_ms", 0, kMaxMs, 0);
+        if (query.count("until_ms")) filter.untilMs = queryInt(query, "until_ms", 0, kMaxMs, 0);
+        filter.limit = listLimit(query);
+        Array records;
+        for (const CommunicationRecord& record : store_.findRecords(filter)) {
+            records.add(recordJson(record));
+        }
+        Object answer;
+        answer.set("records", records);
+        sendJson(response, 200, answer);
+        return;
+    }
+
+    if (resource == "audit" && path.size() == 1) {
+        if (method != "GET") methodNotAllowed("GET");
+        const Query query = queryOf(request, {"limit"});
+        Array entries;
+        for (const AuditEntry& entry : store_.listAuditEntries(listLimit(query))) {
+            entries.add(auditJson(entry));
+        }
+        Object answer;
+        answer.set("entries", entries);
+        sendJson(response, 200, answer);
+        return;
+    }
+
+    throw HttpError(404, "no such resource: " + uri.substr(0, uri.find('?')).substr(0, 200));
+}
+
+}  // namespace faxgate::gateway
