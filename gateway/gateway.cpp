@@ -117,6 +117,16 @@ Gateway::Gateway(GatewayConfig config) : parts_(std::make_unique<Parts>()) {
         *p.store, *p.nodes, scheduling,
         [parts](int64_t submissionId) { parts->reportResult(submissionId); }, nowMs);
     p.nodes->setOnChange([parts] { parts->scheduler->wake(); });
+    if (c.requeueNotices) {
+        p.scheduler->setOnJobRequeued([parts](const Job& job) {
+            try {
+                parts->reports->deliverRequeueNotice(job, nowMs());
+            } catch (const std::exception& e) {
+                logger().error("job %Ld: requeue notice not queued: %s", job.id,
+                               std::string(e.what()));
+            }
+        });
+    }
 
     ConversionSettings conversion;
     conversion.maxPages = c.maxPages;
@@ -141,7 +151,7 @@ Gateway::Gateway(GatewayConfig config) : parts_(std::make_unique<Parts>()) {
     api.port = static_cast<uint16_t>(c.httpPort);
     api.maxRequestBytes = static_cast<size_t>(c.httpMaxRequestBytes);
     api.maxThreads = c.httpMaxThreads;
-    p.api = std::make_unique<ApiServer>(api, *p.nodes, *p.scheduler);
+    p.api = std::make_unique<ApiServer>(api, *p.store, *p.nodes, *p.scheduler);
     p.smtp = std::make_unique<SmtpServer>(smtpOptions(c), *p.intake);
 }
 

@@ -132,6 +132,9 @@ GatewayConfig loadGatewayConfig(const std::string& path) {
     table.flag("relay.require_tls", config.relayRequireTls);
     table.text("relay.from", config.reportFrom);
 
+    table.flag("reports.requeue_notices", config.requeueNotices);
+    table.flag("reports.attach_document", config.attachDocument);
+
     try {
         Poco::AutoPtr<Poco::Util::IniFileConfiguration> file(
             new Poco::Util::IniFileConfiguration(path));

@@ -69,6 +69,12 @@ struct GatewayConfig {
     bool relayRequireTls = false;                  // relay.require_tls
     std::string reportFrom;                        // relay.from: default faxgate@<fax_domain>
 
+    // [reports] what the sender gets back
+    bool requeueNotices = false;                   // reports.requeue_notices: mail after every
+                                                   // failed try that will be retried
+    bool attachDocument = true;                    // reports.attach_document: the sent
+                                                   // document as PDF in the final report
+
     std::string databasePath() const;
 };
 

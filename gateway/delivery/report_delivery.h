@@ -12,7 +12,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "gateway/delivery/outbox.h"
@@ -38,13 +40,31 @@ class ReportDelivery {
     // std::invalid_argument for an unknown submission, StoreError and TemplateError as they come.
     void deliverResult(int64_t submissionId, int64_t nowMs);
 
+    // Mails the sender that `job` failed a try and will be tried again (only the relayed
+    // copy: the mailbox keeps final reports only). Nothing happens without a relay.
+    void deliverRequeueNotice(const Job& job, int64_t nowMs);
+
+    // Turns the sent document (a fax TIFF) into a PDF for the report; unset = no attachment.
+    // Set once before use. A conversion that throws leaves the report without attachment.
+    using PdfMaker = std::function<std::string(const std::string& tiff)>;
+    void setPdfMaker(PdfMaker pdfMaker) { pdfMaker_ = std::move(pdfMaker); }
+
   private:
+    struct Addressing {
+        std::optional<User> owner;
+        std::string recipient;  // where the mail goes out; empty = nowhere outside
+        std::string to;         // the To header (the recipient, or the mailbox address)
+    };
+    Addressing addressingOf(const Submission& submission);
+    bool enqueue(const std::string& recipient, const std::string& message, int64_t nowMs);
+
     Store& store_;
     Outbox* outbox_;
     const std::string templatesDir_;
     const std::string fromAddress_;
     const std::string hostname_;
-    std::mutex mutex_;  // serialises deliverResult()
+    PdfMaker pdfMaker_;
+    std::mutex mutex_;  // serialises deliverResult() and deliverRequeueNotice()
 };
 
 }  // namespace faxgate::gateway

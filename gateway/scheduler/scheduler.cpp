@@ -260,6 +260,7 @@ void Scheduler::checkSubmissionFinished(int64_t submissionId) {
 }
 
 RecordDisposition Scheduler::recordReceived(const CommunicationRecord& record) {
+    std::optional<Job> requeued;
     {
         std::lock_guard lock(mutex_);
         if (store_.hasRecord(record.recordId)) return RecordDisposition::Duplicate;
@@ -283,8 +284,10 @@ RecordDisposition Scheduler::recordReceived(const CommunicationRecord& record) {
         job.line = record.line;
         job = applyCallOutcome(job, {record.result, record.reason, record.pages},
                                policyOf(record.nodeId), now);
+        if (job.state == JobState::RetryWait) requeued = job;
         finishJob(job, attempt, record);
     }
+    if (requeued && onJobRequeued_) onJobRequeued_(*requeued);
     wake();  // the line is free again, and a retry may be due
     return RecordDisposition::Applied;
 }
@@ -313,6 +316,40 @@ bool Scheduler::cancelJob(int64_t jobId) {
     }
     // The node aborts the call and posts a record with result "cancelled".
     return node && nodes_.cancel(*node, jobId);
+}
+
+bool Scheduler::retryJob(int64_t jobId) {
+    {
+        std::lock_guard lock(mutex_);
+        if (jobs_.count(jobId)) return false;  // still active
+        std::optional<Job> job = store_.findJob(jobId);
+        if (!job || (job->state != JobState::Failed && job->state != JobState::Cancelled)) {
+            return false;
+        }
+        std::optional<Submission> submission = store_.findSubmission(job->submissionId);
+        if (!submission || submission->state != SubmissionState::Ready) return false;
+        const int64_t now = clock_();
+        // The job's own kill time (set at submission from the site's setting), run anew.
+        const int64_t killTimeMs = job->killAtMs > job->createdMs
+                                       ? job->killAtMs - job->createdMs
+                                       : options_.defaultRetry.killTimeMs;
+        job->state = JobState::Queued;
+        job->dials = 0;
+        job->connectedTries = 0;
+        job->pagesSent = 0;
+        job->notBeforeMs = 0;
+        job->killAtMs = now + killTimeMs;
+        job->lastResult.clear();
+        job->lastReason = "queued again by an administrator";
+        job->updatedMs = now;
+        store_.updateJob(*job);
+        // Attempt numbers go on from the last one: (job, attempt) stays unique.
+        attemptCounts_[jobId] = static_cast<int>(store_.attemptsOf(jobId).size());
+        jobs_[jobId] = *job;
+    }
+    logger().information("job %Ld queued again by an administrator", jobId);
+    wake();
+    return true;
 }
 
 }  // namespace faxgate::gateway

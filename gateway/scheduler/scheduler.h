@@ -81,6 +81,12 @@ public:
     void start();
     void stop();
 
+    // Called (without the scheduler's lock) after a failed call put a job back in the queue,
+    // for the optional "requeued" notice to the sender. Set once before start().
+    void setOnJobRequeued(std::function<void(const Job&)> onJobRequeued) {
+        onJobRequeued_ = std::move(onJobRequeued);
+    }
+
     // Something changed outside: run a pass soon.
     void wake();
     // The submission's document is stored and its jobs are Queued.
@@ -89,6 +95,11 @@ public:
     RecordDisposition recordReceived(const CommunicationRecord& record);
     // Cancels a job that is not final. Returns false if it is unknown or already final.
     bool cancelJob(int64_t jobId);
+    // Puts a Failed or Cancelled job back in the queue (the admin's "retry"): dials, connected
+    // tries and sent pages start again from zero and the kill time runs anew from now.
+    // Returns false if the job is unknown, not Failed/Cancelled, or its document was never
+    // made (a failed conversion).
+    bool retryJob(int64_t jobId);
 
     // One pass: time-outs, then dispatch of every job that may go now. Returns the time of
     // the next timed event (0 if none). The pass thread calls this; tests call it directly.
@@ -110,6 +121,7 @@ private:
     const SchedulerOptions options_;
     const SubmissionFinished onSubmissionFinished_;
     const Clock clock_;
+    std::function<void(const Job&)> onJobRequeued_;
 
     std::mutex mutex_;                   // guards jobs_ and attemptCounts_
     std::map<int64_t, Job> jobs_;        // every job that is not final

@@ -2,6 +2,8 @@
 processes with sim lines send them, and the result mails arrive at a relay (aiosmtpd).
 Checks SMTP refusals, jobs and communication records in the store, and the result mails."""
 
+import email
+import email.policy
 import os
 import signal
 import sys
@@ -174,6 +176,30 @@ class SendFaxTest(unittest.TestCase):
         self.fg.wait_nodes_online()
         job = self.wait_final(number)[0]
         self.assertEqual(job["state"], "done")
+
+
+class RequeueNoticeTest(unittest.TestCase):
+    """With reports.requeue_notices on, each failed try that will be retried is mailed too."""
+
+    def test_each_retried_failure_is_announced_then_one_final_report(self):
+        fg = Faxgate(nodes=1, gateway_extra="[reports]\nrequeue_notices = true\n")
+        try:
+            fg.start()
+            number = "0397000009"  # drops after 1 page: 3 connected tries, then failed
+            r = fg.swaks("--from", "demo@example.com", "--to", f"{number}@fax.local",
+                         "--header", "Subject: requeue test", "--body", "two pages\f please")
+            self.assertIn("250 2.0.0", r.stdout)
+            wait_for(lambda: len(fg.sink.messages()) >= 3, 60, "two notices and the report")
+            subjects = [str(email.message_from_bytes(m, policy=email.policy.default)["Subject"])
+                        for _, _, m in fg.sink.messages()]
+            finals = [s for s in subjects if "FAILED" in s.upper() or "failed" in s]
+            self.assertEqual(len(subjects), 3, subjects)
+            self.assertGreaterEqual(len(finals), 1, subjects)
+            job = fg.query("SELECT * FROM jobs WHERE number = ?", (number,))[0]
+            self.assertEqual(job["state"], "failed")
+            self.assertEqual(job["connected_tries"], 3)
+        finally:
+            fg.stop()
 
 
 if __name__ == "__main__":

@@ -186,10 +186,14 @@ TEST_F(SchedulerTest, ConfirmedRecordFinishesTheJobAndTheSubmission) {
 }
 
 TEST_F(SchedulerTest, BusyCallIsRetriedOnlyAfterTheRetryDelay) {
+    std::vector<Job> requeued;
+    scheduler_->setOnJobRequeued([&](const Job& job) { requeued.push_back(job); });
     int64_t id = submit({"0312345678"});
     scheduler_->runPass();
     scheduler_->recordReceived(record(nodes_.dispatches.at(0), "busy", 0));
     EXPECT_EQ(jobOf(id).state, JobState::RetryWait);
+    ASSERT_EQ(requeued.size(), 1u);
+    EXPECT_EQ(requeued[0].lastResult, "busy");
     EXPECT_EQ(scheduler_->runPass(), now_ + 180'000);
     EXPECT_EQ(nodes_.dispatches.size(), 1u);
     now_ += 180'000;
@@ -277,6 +281,48 @@ TEST_F(SchedulerTest, NodeThatNeverReportsTimesTheAttemptOut) {
     EXPECT_EQ(scheduler_->recordReceived(record(nodes_.dispatches.at(0), "ok", 2)),
               RecordDisposition::Unmatched);
     EXPECT_EQ(jobOf(id).state, JobState::RetryWait);
+}
+
+
+TEST_F(SchedulerTest, RetryQueuesACancelledJobAgainWithFreshCounters) {
+    nodes_.statuses["node-2"] = {false, 0, 1};
+    int64_t id = submit({"0311111111"});
+    scheduler_->runPass();
+    Job dispatched = jobOf(id);
+    EXPECT_FALSE(scheduler_->retryJob(dispatched.id)) << "an active job cannot be retried";
+    EXPECT_TRUE(scheduler_->cancelJob(dispatched.id));
+    scheduler_->recordReceived(record(nodes_.dispatches.at(0), "cancelled", 1));
+    ASSERT_EQ(jobOf(id).state, JobState::Cancelled);
+    EXPECT_EQ(jobOf(id).dials, 1);
+
+    now_ += 60'000;
+    ASSERT_TRUE(scheduler_->retryJob(dispatched.id));
+    Job queued = jobOf(id);
+    EXPECT_EQ(queued.state, JobState::Queued);
+    EXPECT_EQ(queued.dials, 0);
+    EXPECT_EQ(queued.pagesSent, 0);
+    EXPECT_EQ(queued.killAtMs, now_ + 3 * 3600 * 1000);
+    scheduler_->runPass();
+    ASSERT_EQ(nodes_.dispatches.size(), 2u);
+    EXPECT_EQ(nodes_.dispatches[1].attempt, 2) << "attempt numbers go on";
+    scheduler_->recordReceived(record(nodes_.dispatches[1], "ok", 2));
+    EXPECT_EQ(jobOf(id).state, JobState::Done);
+    EXPECT_FALSE(scheduler_->retryJob(dispatched.id)) << "a done job is not retried";
+    EXPECT_FALSE(scheduler_->retryJob(9999));
+}
+
+TEST_F(SchedulerTest, RetryRefusesAJobWhoseConversionFailed) {
+    NewSubmission s;
+    s.owner = "demo";
+    s.rawMessage = "x";
+    s.numbers = {"0312345678"};
+    s.killTimeMs = 1000;
+    s.createdMs = now_;
+    int64_t id = store_->commitSubmissions({s}).at(0);
+    store_->failSubmission(id, "unreadable attachment", now_);
+    ASSERT_EQ(jobOf(id).state, JobState::Failed);
+    EXPECT_FALSE(scheduler_->retryJob(jobOf(id).id));
+    EXPECT_EQ(jobOf(id).state, JobState::Failed);
 }
 
 }  // namespace
