@@ -28,20 +28,28 @@ using Poco::JSON::Array;
 using Poco::JSON::Object;
 
 class UsageError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
 // Options that take a value; everything else starting with -- is a flag from kFlags.
-const std::set<std::string> kValueOptions = {
-    "url", "user", "config", "email", "node", "resolution", "secret", "priority", "keep-free",
-    "kill-time-ms", "max-dials", "max-connected-tries", "busy-retry-ms", "failure-retry-ms",
-    "owner", "state", "number", "direction", "job", "since", "until", "limit", "role", "cover"};
-const std::set<std::string> kFlags = {"json", "password-stdin", "help", "admin", "no-cover",
-                                      "active"};
+const std::set<std::string> kValueOptions = {"url",           "user",
+                                             "config",        "email",
+                                             "node",          "resolution",
+                                             "secret",        "priority",
+                                             "keep-free",     "kill-time-ms",
+                                             "max-dials",     "max-connected-tries",
+                                             "busy-retry-ms", "failure-retry-ms",
+                                             "owner",         "state",
+                                             "number",        "direction",
+                                             "job",           "since",
+                                             "until",         "limit",
+                                             "role",          "cover"};
+const std::set<std::string> kFlags = {"json",  "password-stdin", "help",
+                                      "admin", "no-cover",       "active"};
 // Options every command takes.
-const std::set<std::string> kGlobalOptions = {"url", "user", "config", "json", "password-stdin",
-                                              "help"};
+const std::set<std::string> kGlobalOptions = {"url",  "user",           "config",
+                                              "json", "password-stdin", "help"};
 
 struct Parsed {
     std::vector<std::string> words;
@@ -71,7 +79,8 @@ Parsed parseArgs(const std::vector<std::string>& args) {
                 parsed.options[name] = "1";
             } else if (kValueOptions.count(name)) {
                 if (!value) {
-                    if (i + 1 >= args.size()) throw UsageError("option --" + name + " needs a value");
+                    if (i + 1 >= args.size())
+                        throw UsageError("option --" + name + " needs a value");
                     value = args[++i];
                 }
                 parsed.options[name] = *value;
@@ -121,9 +130,15 @@ struct CommandSpec {
     size_t maxWords;  // SIZE_MAX: any number
 };
 
-const std::set<std::string> kNodeOptions = {"url", "secret", "priority", "keep-free",
-                                            "kill-time-ms", "max-dials", "max-connected-tries",
-                                            "busy-retry-ms", "failure-retry-ms"};
+const std::set<std::string> kNodeOptions = {"url",
+                                            "secret",
+                                            "priority",
+                                            "keep-free",
+                                            "kill-time-ms",
+                                            "max-dials",
+                                            "max-connected-tries",
+                                            "busy-retry-ms",
+                                            "failure-retry-ms"};
 
 const std::map<std::string, CommandSpec>& commandSpecs() {
     static const std::map<std::string, CommandSpec> specs = {
@@ -132,34 +147,46 @@ const std::map<std::string, CommandSpec>& commandSpecs() {
         {"users add",
          {"users add ID [--admin] [--email ADDR] [--node NODE] [--resolution fine|normal] "
           "[--no-cover]: a new user (password prompted, or the next stdin line)",
-          {"admin", "email", "node", "resolution", "no-cover"}, 3, 3}},
-        {"users passwd", {"users passwd ID: set a new password (prompted or next stdin line)",
-                          {}, 3, 3}},
+          {"admin", "email", "node", "resolution", "no-cover"},
+          3,
+          3}},
+        {"users passwd",
+         {"users passwd ID: set a new password (prompted or next stdin line)", {}, 3, 3}},
         {"users set",
          {"users set ID [--email ADDR] [--node NODE] [--resolution fine|normal] "
           "[--role user|admin] [--cover yes|no]: change a user",
-          {"email", "node", "resolution", "role", "cover"}, 3, 3}},
+          {"email", "node", "resolution", "role", "cover"},
+          3,
+          3}},
         {"nodes list", {"nodes list: all nodes with their live state", {}, 2, 2}},
         {"nodes show", {"nodes show ID: one node with its lines", {}, 3, 3}},
-        {"nodes add", {"nodes add ID --url URL --secret SECRET [--priority N] [--keep-free N] "
-                       "[--kill-time-ms MS] [--max-dials N] [--max-connected-tries N] "
-                       "[--busy-retry-ms MS] [--failure-retry-ms MS]: a new node",
-                       kNodeOptions, 3, 3}},
-        {"nodes set", {"nodes set ID [--url URL] [--secret SECRET] [node options as for add]: "
-                       "change a node",
-                       kNodeOptions, 3, 3}},
+        {"nodes add",
+         {"nodes add ID --url URL --secret SECRET [--priority N] [--keep-free N] "
+          "[--kill-time-ms MS] [--max-dials N] [--max-connected-tries N] "
+          "[--busy-retry-ms MS] [--failure-retry-ms MS]: a new node",
+          kNodeOptions, 3, 3}},
+        {"nodes set",
+         {"nodes set ID [--url URL] [--secret SECRET] [node options as for add]: "
+          "change a node",
+          kNodeOptions, 3, 3}},
         {"priority show", {"priority show: the priority table", {}, 2, 2}},
-        {"priority set", {"priority set NODE...: these nodes first, in this order", {}, 3,
-                          SIZE_MAX}},
-        {"jobs list", {"jobs list [--owner U] [--state S] [--active] [--limit N]: jobs, newest "
-                       "first", {"owner", "state", "active", "limit"}, 2, 2}},
+        {"priority set",
+         {"priority set NODE...: these nodes first, in this order", {}, 3, SIZE_MAX}},
+        {"jobs list",
+         {"jobs list [--owner U] [--state S] [--active] [--limit N]: jobs, newest "
+          "first",
+          {"owner", "state", "active", "limit"},
+          2,
+          2}},
         {"jobs show", {"jobs show ID: one job with its attempts", {}, 3, 3}},
-        {"jobs cancel", {"jobs cancel ID: cancel a job (a call in progress is aborted)", {}, 3,
-                         3}},
+        {"jobs cancel", {"jobs cancel ID: cancel a job (a call in progress is aborted)", {}, 3, 3}},
         {"jobs retry", {"jobs retry ID: queue a failed or cancelled job again", {}, 3, 3}},
-        {"records", {"records [--node N] [--number X] [--direction send|receive] [--job ID] "
-                     "[--since DATE] [--until DATE] [--limit N]: communication records",
-                     {"node", "number", "direction", "job", "since", "until", "limit"}, 1, 1}},
+        {"records",
+         {"records [--node N] [--number X] [--direction send|receive] [--job ID] "
+          "[--since DATE] [--until DATE] [--limit N]: communication records",
+          {"node", "number", "direction", "job", "since", "until", "limit"},
+          1,
+          1}},
         {"audit", {"audit [--limit N]: the audit log, newest first", {"limit"}, 1, 1}},
     };
     return specs;
@@ -210,7 +237,7 @@ int64_t intOption(const Parsed& p, const std::string& name) {
 
 // Runs one command once the connection is set up.
 class Commands {
-public:
+  public:
     Commands(const Parsed& p, CliEnvironment& env, Transport& transport, bool json)
         : p_(p), env_(env), transport_(transport), json_(json) {}
 
@@ -286,8 +313,9 @@ public:
             return printList(reply, "order", priorityTable);
         }
         if (command == "jobs list") {
-            std::string query = "?limit=" + (p_.has("limit") ? std::to_string(intOption(p_, "limit"))
-                                                              : std::string("100"));
+            std::string query =
+                "?limit=" +
+                (p_.has("limit") ? std::to_string(intOption(p_, "limit")) : std::string("100"));
             if (p_.has("owner")) query += "&owner=" + urlEncode(p_.get("owner"));
             if (p_.has("state")) query += "&state=" + urlEncode(p_.get("state"));
             if (p_.has("active")) query += "&active=1";
@@ -309,8 +337,9 @@ public:
             return kExitOk;
         }
         if (command == "records") {
-            std::string query = "?limit=" + (p_.has("limit") ? std::to_string(intOption(p_, "limit"))
-                                                              : std::string("100"));
+            std::string query =
+                "?limit=" +
+                (p_.has("limit") ? std::to_string(intOption(p_, "limit")) : std::string("100"));
             if (p_.has("node")) query += "&node=" + urlEncode(p_.get("node"));
             if (p_.has("number")) query += "&number=" + urlEncode(p_.get("number"));
             if (p_.has("direction")) query += "&direction=" + urlEncode(p_.get("direction"));
@@ -318,20 +347,22 @@ public:
             for (const char* name : {"since", "until"}) {
                 if (!p_.has(name)) continue;
                 auto ms = parseDateMs(p_.get(name));
-                if (!ms) throw UsageError("--" + std::string(name) + ": not a date: " + p_.get(name));
+                if (!ms)
+                    throw UsageError("--" + std::string(name) + ": not a date: " + p_.get(name));
                 query += "&" + std::string(name) + "_ms=" + std::to_string(*ms);
             }
             return list("/api/v1/records" + query, "records", recordsTable);
         }
         if (command == "audit") {
-            std::string query = "?limit=" + (p_.has("limit") ? std::to_string(intOption(p_, "limit"))
-                                                              : std::string("100"));
+            std::string query =
+                "?limit=" +
+                (p_.has("limit") ? std::to_string(intOption(p_, "limit")) : std::string("100"));
             return list("/api/v1/audit" + query, "entries", auditTable);
         }
         throw UsageError("unknown command");
     }
 
-private:
+  private:
     using TableFormat = std::string (*)(const Array&);
     using LinesFormat = std::string (*)(const Object&);
 
@@ -397,13 +428,12 @@ private:
     }
 
     static std::string userLines(const Object& u) {
-        return formatTable({"FIELD", "VALUE"},
-                           {{"id", str(u, "id")},
-                            {"role", str(u, "role")},
-                            {"email", str(u, "email")},
-                            {"default_node", str(u, "default_node")},
-                            {"resolution", str(u, "resolution")},
-                            {"cover_page", str(u, "cover_page")}});
+        return formatTable({"FIELD", "VALUE"}, {{"id", str(u, "id")},
+                                                {"role", str(u, "role")},
+                                                {"email", str(u, "email")},
+                                                {"default_node", str(u, "default_node")},
+                                                {"resolution", str(u, "resolution")},
+                                                {"cover_page", str(u, "cover_page")}});
     }
 
     static std::string linesText(const Object& node) {
@@ -427,16 +457,15 @@ private:
                             linesText(*n), str(*n, "keep_free"), str(*n, "url"),
                             formatTimeMs(num(*n, "last_heartbeat_ms"))});
         }
-        return formatTable({"ID", "PRIORITY", "STATE", "LINES", "KEEP-FREE", "URL",
-                            "LAST-HEARTBEAT"},
-                           rows);
+        return formatTable(
+            {"ID", "PRIORITY", "STATE", "LINES", "KEEP-FREE", "URL", "LAST-HEARTBEAT"}, rows);
     }
 
     static std::string nodeLines(const Object& n) {
         std::vector<std::vector<std::string>> rows;
-        for (const char* key : {"id", "url", "priority", "keep_free", "kill_time_ms", "max_dials",
-                                "max_connected_tries", "busy_retry_ms", "failure_retry_ms",
-                                "software"}) {
+        for (const char* key :
+             {"id", "url", "priority", "keep_free", "kill_time_ms", "max_dials",
+              "max_connected_tries", "busy_retry_ms", "failure_retry_ms", "software"}) {
             rows.push_back({key, str(n, key)});
         }
         rows.push_back({"online", n.optValue<bool>("online", false) ? "yes" : "no"});
@@ -479,8 +508,8 @@ private:
     static std::string jobLines(const Object& j) {
         std::vector<std::vector<std::string>> rows;
         for (const char* key : {"id", "submission_id", "subject", "owner", "number", "state",
-                                "priority", "dials", "connected_tries", "pages_total",
-                                "pages_sent", "node", "line", "last_result", "last_reason"}) {
+                                "priority", "dials", "connected_tries", "pages_total", "pages_sent",
+                                "node", "line", "last_result", "last_reason"}) {
             rows.push_back({key, str(j, key)});
         }
         for (const char* key : {"created_ms", "updated_ms", "not_before_ms", "kill_at_ms"}) {
@@ -509,12 +538,11 @@ private:
         std::vector<std::vector<std::string>> rows;
         for (size_t i = 0; i < records.size(); ++i) {
             auto r = records.getObject(static_cast<unsigned>(i));
-            rows.push_back({formatTimeMs(num(*r, "started_ms")), str(*r, "direction"),
-                            str(*r, "node"), str(*r, "line"), str(*r, "number"),
-                            num(*r, "job_id") ? str(*r, "job_id") : "-", str(*r, "result"),
-                            str(*r, "pages") + "/" + str(*r, "pages_total"),
-                            std::to_string(num(*r, "duration_ms") / 1000) + "s",
-                            str(*r, "record_id")});
+            rows.push_back(
+                {formatTimeMs(num(*r, "started_ms")), str(*r, "direction"), str(*r, "node"),
+                 str(*r, "line"), str(*r, "number"), num(*r, "job_id") ? str(*r, "job_id") : "-",
+                 str(*r, "result"), str(*r, "pages") + "/" + str(*r, "pages_total"),
+                 std::to_string(num(*r, "duration_ms") / 1000) + "s", str(*r, "record_id")});
         }
         return formatTable({"STARTED", "DIR", "NODE", "LINE", "NUMBER", "JOB", "RESULT", "PAGES",
                             "DURATION", "RECORD"},
@@ -594,8 +622,9 @@ Connection resolveConnection(const Parsed& p, CliEnvironment& env) {
         }
     } else if (connection.password.empty()) {
         if (!env.stdinIsTty || !env.promptPassword) {
-            throw UsageError("no password: set FAXGATE_PASSWORD, 'password' in the config file, "
-                             "or use --password-stdin");
+            throw UsageError(
+                "no password: set FAXGATE_PASSWORD, 'password' in the config file, "
+                "or use --password-stdin");
         }
         connection.password = env.promptPassword("Password for " + connection.user + ": ");
     }
@@ -630,9 +659,8 @@ std::string formatTable(const std::vector<std::string>& headers,
 }
 
 std::optional<int64_t> parseDateMs(const std::string& text) {
-    if (!text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
-            return c >= '0' && c <= '9';
-        })) {
+    if (!text.empty() &&
+        std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
         int64_t value = 0;
         auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
         if (error == std::errc() && end == text.data() + text.size() && text.size() > 8) {
@@ -661,8 +689,8 @@ std::optional<int64_t> parseDateMs(const std::string& text) {
             }
         }
     }
-    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 ||
-        second > 60 || year < 1970) {
+    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60 ||
+        year < 1970) {
         return std::nullopt;
     }
     tm.tm_year = year - 1900;
@@ -720,10 +748,11 @@ int runAdminCli(const std::vector<std::string>& args, CliEnvironment& env) {
         command = w[0];
         if (!specs.count(command)) {
             if (w.size() < 2) {
-                if (parsed.has("help") && (w[0] == "users" || w[0] == "nodes" ||
-                                           w[0] == "priority" || w[0] == "jobs")) {
+                if (parsed.has("help") &&
+                    (w[0] == "users" || w[0] == "nodes" || w[0] == "priority" || w[0] == "jobs")) {
                     for (const auto& [name, spec] : specs) {
-                        if (name.rfind(w[0] + " ", 0) == 0) *env.out << "fax-admin " << spec.usage << "\n";
+                        if (name.rfind(w[0] + " ", 0) == 0)
+                            *env.out << "fax-admin " << spec.usage << "\n";
                     }
                     return kExitOk;
                 }
@@ -756,8 +785,8 @@ int runAdminCli(const std::vector<std::string>& args, CliEnvironment& env) {
         const Connection connection = resolveConnection(forConnection, env);
         std::unique_ptr<Transport> transport;
         try {
-            transport = env.connect ? env.connect(connection)
-                                    : std::make_unique<HttpTransport>(connection);
+            transport =
+                env.connect ? env.connect(connection) : std::make_unique<HttpTransport>(connection);
         } catch (const std::invalid_argument& e) {
             throw UsageError(e.what());
         }

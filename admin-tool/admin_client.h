@@ -22,13 +22,13 @@ struct Reply {
 };
 
 class ConnectError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
 // Carries one request to the gateway. HttpTransport is the real one; tests give a fake.
 class Transport {
-public:
+  public:
     virtual ~Transport() = default;
     // `body` is JSON or empty (no body). Throws ConnectError if the gateway is unreachable.
     virtual Reply send(const std::string& method, const std::string& path,
@@ -39,20 +39,20 @@ struct Connection {
     std::string url = "http://127.0.0.1:8080";  // the gateway's HTTP listener
     std::string user;
     std::string password;
-    int64_t timeoutMs = 30000;                   // connect, send and receive, each
+    int64_t timeoutMs = 30000;  // connect, send and receive, each
 };
 
 // Largest answer read from the gateway; lists are bounded by the API, this bounds the rest.
 inline constexpr size_t kMaxReplyBytes = 64 * 1024 * 1024;
 
 class HttpTransport : public Transport {
-public:
+  public:
     // Throws std::invalid_argument if the URL is not http:// or https://.
     explicit HttpTransport(Connection connection);
     Reply send(const std::string& method, const std::string& path,
                const std::string& body) override;
 
-private:
+  private:
     const Connection connection_;
 };
 

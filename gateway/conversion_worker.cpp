@@ -35,7 +35,8 @@ void ConversionWorker::start() {
     for (const Submission& submission : store_.submissionsInState(SubmissionState::Converting)) {
         pending.push_back(submission.id);
     }
-    if (!pending.empty()) logger().information("%z accepted mails still to convert", pending.size());
+    if (!pending.empty())
+        logger().information("%z accepted mails still to convert", pending.size());
     {
         std::lock_guard lock(mutex_);
         stopping_ = false;
@@ -110,8 +111,8 @@ void ConversionWorker::convert(int64_t submissionId) {
         cover.dateText = Poco::DateTimeFormatter::format(
             Poco::Timestamp::fromEpochTime(submission->createdMs / 1000), "%Y-%m-%d %H:%M UTC");
         ConversionOptions options;
-        options.resolution = owner && owner->resolution == "normal" ? FaxResolution::Normal
-                                                                   : FaxResolution::Fine;
+        options.resolution =
+            owner && owner->resolution == "normal" ? FaxResolution::Normal : FaxResolution::Fine;
         options.coverPage = owner ? owner->coverPage : true;
         options.maxPages = settings_.maxPages;
         options.templatesDir = settings_.templatesDir;

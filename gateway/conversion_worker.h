@@ -22,14 +22,14 @@
 namespace faxgate::gateway {
 
 struct ConversionSettings {
-    int maxPages = 200;            // pages per document, cover page included
-    std::string templatesDir;      // cover-page.txt lives here
+    int maxPages = 200;        // pages per document, cover page included
+    std::string templatesDir;  // cover-page.txt lives here
     IntakeLimits limits;
-    int niceness = 10;             // CPU priority of the conversion threads below the listeners
+    int niceness = 10;  // CPU priority of the conversion threads below the listeners
 };
 
 class ConversionWorker {
-public:
+  public:
     using Callback = std::function<void(int64_t submissionId)>;
 
     // onReady: the document is stored and the jobs are queued. onFailed: the submission failed.
@@ -41,7 +41,7 @@ public:
     void stop();
     void enqueue(const std::vector<int64_t>& submissionIds);
 
-private:
+  private:
     void run();
     void convert(int64_t submissionId);
 

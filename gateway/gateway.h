@@ -13,7 +13,7 @@
 namespace faxgate::gateway {
 
 class Gateway {
-public:
+  public:
     explicit Gateway(GatewayConfig config);
     ~Gateway();
     Gateway(const Gateway&) = delete;
@@ -26,7 +26,7 @@ public:
     uint16_t httpPort() const;
     Store& store();
 
-private:
+  private:
     struct Parts;
     std::unique_ptr<Parts> parts_;
 };

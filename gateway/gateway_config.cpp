@@ -22,7 +22,7 @@ namespace {
 
 // Binds each key name to a setter, so the list of known keys and their parsing is one table.
 class KeyTable {
-public:
+  public:
     explicit KeyTable(std::string path) : path_(std::move(path)) {}
 
     void text(const std::string& key, std::string& field) {
@@ -42,16 +42,20 @@ public:
     void flag(const std::string& key, bool& field) {
         setters_[key] = [this, key, &field](const std::string& value) {
             std::string v = Poco::toLower(value);
-            if (v == "true" || v == "yes" || v == "on" || v == "1") field = true;
-            else if (v == "false" || v == "no" || v == "off" || v == "0") field = false;
-            else fail(key, "'" + value + "' is not true or false");
+            if (v == "true" || v == "yes" || v == "on" || v == "1")
+                field = true;
+            else if (v == "false" || v == "no" || v == "off" || v == "0")
+                field = false;
+            else
+                fail(key, "'" + value + "' is not true or false");
         };
     }
     void list(const std::string& key, std::vector<std::string>& field) {
         setters_[key] = [&field](const std::string& value) {
             field.clear();
-            Poco::StringTokenizer items(value, ",", Poco::StringTokenizer::TOK_TRIM |
-                                                        Poco::StringTokenizer::TOK_IGNORE_EMPTY);
+            Poco::StringTokenizer items(
+                value, ",",
+                Poco::StringTokenizer::TOK_TRIM | Poco::StringTokenizer::TOK_IGNORE_EMPTY);
             field.assign(items.begin(), items.end());
         };
     }
@@ -75,7 +79,7 @@ public:
         throw ConfigError(path_ + ": " + key + ": " + problem);
     }
 
-private:
+  private:
     std::string path_;
     std::map<std::string, std::function<void(const std::string&)>> setters_;
 };

@@ -13,67 +13,67 @@
 namespace faxgate::gateway {
 
 class ConfigError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
 struct GatewayConfig {
     // [gateway]
-    std::string hostname = "faxgate.local";        // gateway.hostname: SMTP greeting, Message-IDs
-    std::string dataDir = "/var/lib/faxgate";      // gateway.data_dir: the store lives here
-    std::string database;                          // gateway.database: default <data_dir>/faxgate.db
+    std::string hostname = "faxgate.local";    // gateway.hostname: SMTP greeting, Message-IDs
+    std::string dataDir = "/var/lib/faxgate";  // gateway.data_dir: the store lives here
+    std::string database;                      // gateway.database: default <data_dir>/faxgate.db
     std::string templatesDir = "/usr/share/faxgate/templates";  // gateway.templates_dir
 
     // [smtp] submission listener
-    std::string smtpListenAddress = "127.0.0.1";   // smtp.listen_address
-    int smtpPort = 2525;                           // smtp.port (0 = any free port)
-    std::string faxDomain = "fax.local";           // smtp.fax_domain: <number>@<fax_domain>
-    std::string tlsCertificateFile;                // smtp.tls_certificate: PEM; empty = no STARTTLS
-    std::string tlsPrivateKeyFile;                 // smtp.tls_private_key: PEM
-    bool requireTlsForAuth = false;                // smtp.require_tls_for_auth
-    int64_t maxMessageBytes = 25 * 1024 * 1024;    // smtp.max_message_bytes
-    int maxRecipients = 100;                       // smtp.max_recipients: numbers per mail
-    int maxCommandLineBytes = 12288;               // smtp.max_command_line_bytes
-    int maxDataLineBytes = 1000;                   // smtp.max_data_line_bytes (RFC 5321: 1000)
-    int64_t smtpIdleTimeoutMs = 300000;            // smtp.idle_timeout_ms
-    int smtpMaxConnections = 100;                  // smtp.max_connections
-    int maxAuthFailures = 3;                       // smtp.max_auth_failures per connection
-    std::vector<std::string> trustedNetworks;      // smtp.trusted_networks: CIDRs that may send
-                                                   // without AUTH (scanners), comma separated
-    std::string trustedUser;                       // smtp.trusted_user: their jobs' owner
+    std::string smtpListenAddress = "127.0.0.1";  // smtp.listen_address
+    int smtpPort = 2525;                          // smtp.port (0 = any free port)
+    std::string faxDomain = "fax.local";          // smtp.fax_domain: <number>@<fax_domain>
+    std::string tlsCertificateFile;               // smtp.tls_certificate: PEM; empty = no STARTTLS
+    std::string tlsPrivateKeyFile;                // smtp.tls_private_key: PEM
+    bool requireTlsForAuth = false;               // smtp.require_tls_for_auth
+    int64_t maxMessageBytes = 25 * 1024 * 1024;   // smtp.max_message_bytes
+    int maxRecipients = 100;                      // smtp.max_recipients: numbers per mail
+    int maxCommandLineBytes = 12288;              // smtp.max_command_line_bytes
+    int maxDataLineBytes = 1000;                  // smtp.max_data_line_bytes (RFC 5321: 1000)
+    int64_t smtpIdleTimeoutMs = 300000;           // smtp.idle_timeout_ms
+    int smtpMaxConnections = 100;                 // smtp.max_connections
+    int maxAuthFailures = 3;                      // smtp.max_auth_failures per connection
+    std::vector<std::string> trustedNetworks;     // smtp.trusted_networks: CIDRs that may send
+                                                  // without AUTH (scanners), comma separated
+    std::string trustedUser;                      // smtp.trusted_user: their jobs' owner
 
     // [http] node protocol listener (and the admin API)
-    std::string httpListenAddress = "127.0.0.1";   // http.listen_address
-    int httpPort = 8080;                           // http.port
-    int64_t httpMaxRequestBytes = 1024 * 1024;     // http.max_request_bytes
-    int httpMaxThreads = 16;                       // http.max_threads
-    int64_t nodeHeartbeatIntervalMs = 2000;        // http.heartbeat_interval_ms asked of nodes
+    std::string httpListenAddress = "127.0.0.1";  // http.listen_address
+    int httpPort = 8080;                          // http.port
+    int64_t httpMaxRequestBytes = 1024 * 1024;    // http.max_request_bytes
+    int httpMaxThreads = 16;                      // http.max_threads
+    int64_t nodeHeartbeatIntervalMs = 2000;       // http.heartbeat_interval_ms asked of nodes
 
     // [intake] mail to fax pages
-    int maxPages = 200;                            // intake.max_pages per document
-    int maxAttachments = 20;                       // intake.max_attachments
-    int conversionThreads = 2;                     // intake.conversion_threads
-    int maxCommitBatch = 128;                      // intake.max_commit_batch: mails per commit
+    int maxPages = 200;         // intake.max_pages per document
+    int maxAttachments = 20;    // intake.max_attachments
+    int conversionThreads = 2;  // intake.conversion_threads
+    int maxCommitBatch = 128;   // intake.max_commit_batch: mails per commit
 
     // [scheduler]
-    int maxCallsPerDestination = 1;                // scheduler.max_calls_per_destination
-    int64_t killTimeMs = 3 * 3600 * 1000;          // scheduler.kill_time_ms (HylaFAX: 3 h)
-    int broadcastPriority = 1;                     // scheduler.broadcast_priority (0 = as urgent
-                                                   // as a single fax; higher = later)
-    int64_t attemptTimeoutMs = 2 * 3600 * 1000;    // scheduler.attempt_timeout_ms
+    int maxCallsPerDestination = 1;              // scheduler.max_calls_per_destination
+    int64_t killTimeMs = 3 * 3600 * 1000;        // scheduler.kill_time_ms (HylaFAX: 3 h)
+    int broadcastPriority = 1;                   // scheduler.broadcast_priority (0 = as urgent
+                                                 // as a single fax; higher = later)
+    int64_t attemptTimeoutMs = 2 * 3600 * 1000;  // scheduler.attempt_timeout_ms
 
     // [relay] where result mails go out; empty url = keep them in the gateway's mailboxes
-    std::string relayUrl;                          // relay.url: smtp://host:port or smtps://
-    std::string relayUser;                         // relay.user
-    std::string relayPassword;                     // relay.password
-    bool relayRequireTls = false;                  // relay.require_tls
-    std::string reportFrom;                        // relay.from: default faxgate@<fax_domain>
+    std::string relayUrl;          // relay.url: smtp://host:port or smtps://
+    std::string relayUser;         // relay.user
+    std::string relayPassword;     // relay.password
+    bool relayRequireTls = false;  // relay.require_tls
+    std::string reportFrom;        // relay.from: default faxgate@<fax_domain>
 
     // [reports] what the sender gets back
-    bool requeueNotices = false;                   // reports.requeue_notices: mail after every
-                                                   // failed try that will be retried
-    bool attachDocument = true;                    // reports.attach_document: the sent
-                                                   // document as PDF in the final report
+    bool requeueNotices = false;  // reports.requeue_notices: mail after every
+                                  // failed try that will be retried
+    bool attachDocument = true;   // reports.attach_document: the sent
+                                  // document as PDF in the final report
 
     std::string databasePath() const;
 };

@@ -75,8 +75,8 @@ int addUser(Store& store, const std::vector<std::string>& args) {
     if (args.size() < 3) throw UsageError("user add needs a user ID");
     auto options = parseOptions(args, 3, {"--email", "--node", "--resolution"});
     for (const auto& [name, value] : options) {
-        if (name != "--admin" && name != "--email" && name != "--node" &&
-            name != "--resolution" && name != "--no-cover") {
+        if (name != "--admin" && name != "--email" && name != "--node" && name != "--resolution" &&
+            name != "--no-cover") {
             throw UsageError("unknown option " + name);
         }
     }
@@ -102,23 +102,29 @@ int addUser(Store& store, const std::vector<std::string>& args) {
 
 int addNode(Store& store, const std::vector<std::string>& args) {
     if (args.size() < 3) throw UsageError("node add needs a node ID");
-    auto options = parseOptions(args, 3, {"--url", "--secret", "--priority", "--keep-free",
-                                          "--retry-busy-ms", "--retry-failure-ms", "--max-dials",
-                                          "--max-tries", "--kill-time-ms"});
+    auto options =
+        parseOptions(args, 3,
+                     {"--url", "--secret", "--priority", "--keep-free", "--retry-busy-ms",
+                      "--retry-failure-ms", "--max-dials", "--max-tries", "--kill-time-ms"});
     Node node;
     node.id = args[2];
     node.url = options["--url"];
     node.secret = options["--secret"];
-    if (node.url.empty() || node.secret.empty()) throw UsageError("node add needs --url and --secret");
+    if (node.url.empty() || node.secret.empty())
+        throw UsageError("node add needs --url and --secret");
     try {
         if (options.count("--priority")) node.priority = std::stoi(options["--priority"]);
-        if (options.count("--keep-free")) node.keepLinesForReceive = std::stoi(options["--keep-free"]);
-        if (options.count("--retry-busy-ms")) node.retry.busyRetryMs = std::stoll(options["--retry-busy-ms"]);
+        if (options.count("--keep-free"))
+            node.keepLinesForReceive = std::stoi(options["--keep-free"]);
+        if (options.count("--retry-busy-ms"))
+            node.retry.busyRetryMs = std::stoll(options["--retry-busy-ms"]);
         if (options.count("--retry-failure-ms"))
             node.retry.failureRetryMs = std::stoll(options["--retry-failure-ms"]);
         if (options.count("--max-dials")) node.retry.maxDials = std::stoi(options["--max-dials"]);
-        if (options.count("--max-tries")) node.retry.maxConnectedTries = std::stoi(options["--max-tries"]);
-        if (options.count("--kill-time-ms")) node.retry.killTimeMs = std::stoll(options["--kill-time-ms"]);
+        if (options.count("--max-tries"))
+            node.retry.maxConnectedTries = std::stoi(options["--max-tries"]);
+        if (options.count("--kill-time-ms"))
+            node.retry.killTimeMs = std::stoll(options["--kill-time-ms"]);
     } catch (const std::exception&) {
         throw UsageError("--priority, --keep-free, --retry-*-ms and --max-* take whole numbers");
     }

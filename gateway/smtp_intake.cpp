@@ -31,8 +31,8 @@ bool SmtpIntake::authenticate(const std::string& user, const std::string& passwo
 SmtpReply SmtpIntake::submit(const SmtpEnvelope& envelope, std::string message) {
     ParseOutcome parsed = parseMail(message, settings_.limits);
     if (!parsed.mail) {
-        logger().information("mail from %s (%s) refused: %s", envelope.user,
-                             envelope.clientAddress, parsed.error);
+        logger().information("mail from %s (%s) refused: %s", envelope.user, envelope.clientAddress,
+                             parsed.error);
         return {554, "5.6.0", parsed.error};
     }
     NewSubmission submission;

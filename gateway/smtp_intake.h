@@ -22,13 +22,13 @@ struct SmtpIntakeSettings {
 };
 
 class SmtpIntake : public SmtpServices {
-public:
+  public:
     SmtpIntake(Store& store, SubmissionWriter& writer, SmtpIntakeSettings settings);
 
     bool authenticate(const std::string& user, const std::string& password) override;
     SmtpReply submit(const SmtpEnvelope& envelope, std::string message) override;
 
-private:
+  private:
     Store& store_;
     SubmissionWriter& writer_;
     const SmtpIntakeSettings settings_;

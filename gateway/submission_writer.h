@@ -27,7 +27,7 @@ struct CommittedSubmission {
 };
 
 class SubmissionWriter {
-public:
+  public:
     // onCommitted gets the IDs of each committed batch (the conversion worker's queue).
     SubmissionWriter(Store& store, size_t maxBatch,
                      std::function<void(const std::vector<int64_t>&)> onCommitted);
@@ -38,7 +38,7 @@ public:
     // Blocks until the submission is durable. Throws StoreError on failure.
     CommittedSubmission commit(NewSubmission submission);
 
-private:
+  private:
     struct Pending {
         NewSubmission submission;
         std::promise<CommittedSubmission> committed;

@@ -10,7 +10,6 @@
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
-
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
@@ -254,8 +253,8 @@ DispatchOutcome NodeRegistry::dispatch(const Node& node, const Job& job, int att
         }
         default:
             if (answer.status >= 500) {
-                outcome.reason = "node answered " + std::to_string(answer.status) + ": " +
-                                 errorOf(answer.body);
+                outcome.reason =
+                    "node answered " + std::to_string(answer.status) + ": " + errorOf(answer.body);
                 return outcome;
             }
             outcome.result = DispatchResult::Refused;

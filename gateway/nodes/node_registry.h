@@ -60,7 +60,7 @@ struct HelloAnswer {
 };
 
 class NodeRegistry : public NodeLink {
-public:
+  public:
     using Clock = std::function<int64_t()>;
 
     NodeRegistry(Store& store, NodeRegistryOptions options, Clock clock);
@@ -81,7 +81,7 @@ public:
                              const std::string& tiff) override;
     bool cancel(const Node& node, int64_t jobId) override;
 
-private:
+  private:
     bool isOnline(const NodeSession& session, int64_t nowMs) const;
     std::optional<NodeSession> sessionOf(const std::string& nodeId);
 

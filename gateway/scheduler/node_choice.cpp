@@ -7,7 +7,8 @@ bool hasSendingLine(const Node& node, const NodeStatus& status) {
     return status.online && status.idleLines > node.keepLinesForReceive;
 }
 
-std::vector<Node> candidateNodes(const std::string& ownerNode, const std::vector<Node>& priorityTable,
+std::vector<Node> candidateNodes(const std::string& ownerNode,
+                                 const std::vector<Node>& priorityTable,
                                  const std::map<std::string, NodeStatus>& statuses) {
     std::vector<Node> result;
     for (const Node& node : priorityTable) {

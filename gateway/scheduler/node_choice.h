@@ -22,7 +22,8 @@ struct NodeStatus {
 // is usable when it is online and has more idle lines than it keeps free for receiving.
 // With `ownerNode` set, only that node is considered: the per-user node table is a promise
 // to the user (their own line, their own station ID), not a hint.
-std::vector<Node> candidateNodes(const std::string& ownerNode, const std::vector<Node>& priorityTable,
+std::vector<Node> candidateNodes(const std::string& ownerNode,
+                                 const std::vector<Node>& priorityTable,
                                  const std::map<std::string, NodeStatus>& statuses);
 
 bool hasSendingLine(const Node& node, const NodeStatus& status);

@@ -5,9 +5,7 @@
 
 namespace faxgate::gateway {
 
-bool isConnectedResult(const std::string& result) {
-    return result == "ok" || result == "failed";
-}
+bool isConnectedResult(const std::string& result) { return result == "ok" || result == "failed"; }
 
 namespace {
 
@@ -41,8 +39,8 @@ Job applyCallOutcome(Job job, const CallOutcome& outcome, const RetryPolicy& pol
             return job;
         }
         job.lastResult = "failed";
-        job.lastReason = "the receiver confirmed only " + std::to_string(outcome.pages) +
-                         " of " + std::to_string(job.pagesTotal) + " pages";
+        job.lastReason = "the receiver confirmed only " + std::to_string(outcome.pages) + " of " +
+                         std::to_string(job.pagesTotal) + " pages";
     }
     if (outcome.result == "rejected") {
         return giveUp(job, "rejected", outcome.reason);
@@ -51,14 +49,14 @@ Job applyCallOutcome(Job job, const CallOutcome& outcome, const RetryPolicy& pol
     // the kill time of the node that made this call, if that is stricter.
     const int64_t killAtMs = std::min(job.killAtMs, job.createdMs + policy.killTimeMs);
     if (nowMs >= killAtMs) {
-        return giveUp(job, "timed_out",
-                      "the fax could not be sent before its kill time; last try: " +
-                          job.lastReason);
+        return giveUp(
+            job, "timed_out",
+            "the fax could not be sent before its kill time; last try: " + job.lastReason);
     }
     if (job.dials >= policy.maxDials) {
-        return giveUp(job, "too_many_dials",
-                      "gave up after " + std::to_string(job.dials) + " calls; last try: " +
-                          job.lastReason);
+        return giveUp(
+            job, "too_many_dials",
+            "gave up after " + std::to_string(job.dials) + " calls; last try: " + job.lastReason);
     }
     if (job.connectedTries >= policy.maxConnectedTries) {
         return giveUp(job, "too_many_tries",
@@ -68,9 +66,9 @@ Job applyCallOutcome(Job job, const CallOutcome& outcome, const RetryPolicy& pol
     bool notReached = outcome.result == "busy" || outcome.result == "no_answer";
     int64_t delayMs = notReached ? policy.busyRetryMs : policy.failureRetryMs;
     if (nowMs + delayMs >= killAtMs) {
-        return giveUp(job, "timed_out",
-                      "no time left for another try before the kill time; last try: " +
-                          job.lastReason);
+        return giveUp(
+            job, "timed_out",
+            "no time left for another try before the kill time; last try: " + job.lastReason);
     }
     job.state = JobState::RetryWait;
     job.notBeforeMs = nowMs + delayMs;

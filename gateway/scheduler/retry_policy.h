@@ -19,8 +19,7 @@ struct CallOutcome {
 
 // Returns the job as it stands after the call: counters, pagesSent, state (Done, RetryWait,
 // Failed or Cancelled), notBeforeMs for a retry, lastResult/lastReason in plain words.
-Job applyCallOutcome(Job job, const CallOutcome& outcome, const RetryPolicy& policy,
-                     int64_t nowMs);
+Job applyCallOutcome(Job job, const CallOutcome& outcome, const RetryPolicy& policy, int64_t nowMs);
 
 // A result code means a fax session with the far end started (counts as a connected try).
 bool isConnectedResult(const std::string& result);

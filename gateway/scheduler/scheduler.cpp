@@ -126,9 +126,18 @@ int64_t Scheduler::runPass() {
         Job& job = jobs_.at(id);
         if (job.state == JobState::Dispatched) {
             if (now - job.updatedMs >= options_.attemptTimeoutMs) {
-                Attempt attempt{job.id, attemptCounts_[job.id], job.node, job.line, job.updatedMs,
-                                now, "failed", "the node never reported the call's result", 0, ""};
-                Job next = applyCallOutcome(job, {"failed", attempt.reason, 0}, policyOf(job.node), now);
+                Attempt attempt{job.id,
+                                attemptCounts_[job.id],
+                                job.node,
+                                job.line,
+                                job.updatedMs,
+                                now,
+                                "failed",
+                                "the node never reported the call's result",
+                                0,
+                                ""};
+                Job next =
+                    applyCallOutcome(job, {"failed", attempt.reason, 0}, policyOf(job.node), now);
                 job = next;
                 finishJob(job, attempt, std::nullopt);
             } else {
@@ -137,10 +146,10 @@ int64_t Scheduler::runPass() {
         } else if (now >= job.killAtMs) {
             job.state = JobState::Failed;
             job.lastResult = "timed_out";
-            job.lastReason = job.dials == 0
-                                 ? "no fax line was free before the job's kill time"
-                                 : "the fax could not be sent before its kill time; last try: " +
-                                       job.lastReason;
+            job.lastReason =
+                job.dials == 0
+                    ? "no fax line was free before the job's kill time"
+                    : "the fax could not be sent before its kill time; last try: " + job.lastReason;
             job.updatedMs = now;
             store_.updateJob(job);
             int64_t submissionId = job.submissionId;
@@ -203,7 +212,8 @@ void Scheduler::dispatchJob(Job& job, std::map<std::string, NodeStatus>& statuse
                 job.node = node.id;
                 job.line = outcome.line;
                 job.updatedMs = now;
-                Attempt attempt{job.id, attemptNumber, node.id, outcome.line, now, 0, "", "", 0, ""};
+                Attempt attempt{job.id, attemptNumber, node.id, outcome.line, now, 0, "", "", 0,
+                                ""};
                 store_.startAttempt(job, attempt);
                 attemptCounts_[job.id] = attemptNumber;
                 status.idleLines -= 1;
@@ -222,8 +232,8 @@ void Scheduler::dispatchJob(Job& job, std::map<std::string, NodeStatus>& statuse
                 continue;
             case DispatchResult::Refused: {
                 const int64_t now = clock_();
-                Attempt attempt{job.id, attemptNumber, node.id, "", now, now, "rejected",
-                                outcome.reason, 0, ""};
+                Attempt attempt{job.id, attemptNumber, node.id,        "", now,
+                                now,    "rejected",    outcome.reason, 0,  ""};
                 attemptCounts_[job.id] = attemptNumber;
                 store_.startAttempt(job, attempt);
                 job.state = JobState::Failed;
@@ -277,9 +287,10 @@ RecordDisposition Scheduler::recordReceived(const CommunicationRecord& record) {
         }
         Job& job = it->second;
         const int64_t now = clock_();
-        Attempt attempt{job.id,       record.attempt, record.nodeId, record.line,
-                        job.updatedMs, record.endedMs ? record.endedMs : now,
-                        record.result, record.reason,  record.pages,  record.recordId};
+        Attempt attempt{job.id,         record.attempt, record.nodeId,
+                        record.line,    job.updatedMs,  record.endedMs ? record.endedMs : now,
+                        record.result,  record.reason,  record.pages,
+                        record.recordId};
         job.node = record.nodeId;
         job.line = record.line;
         job = applyCallOutcome(job, {record.result, record.reason, record.pages},

@@ -43,7 +43,7 @@ struct DispatchOutcome {
 };
 
 class NodeLink {
-public:
+  public:
     virtual ~NodeLink() = default;
     virtual std::map<std::string, NodeStatus> nodeStatuses() = 0;
     virtual DispatchOutcome dispatch(const Node& node, const Job& job, int attempt,
@@ -67,7 +67,7 @@ struct SchedulerOptions {
 enum class RecordDisposition { Applied, Duplicate, Unmatched };
 
 class Scheduler {
-public:
+  public:
     using Clock = std::function<int64_t()>;
     using SubmissionFinished = std::function<void(int64_t submissionId)>;
 
@@ -105,7 +105,7 @@ public:
     // the next timed event (0 if none). The pass thread calls this; tests call it directly.
     int64_t runPass();
 
-private:
+  private:
     void loadActiveJobs();
     void dispatchJob(Job& job, std::map<std::string, NodeStatus>& statuses,
                      const std::vector<Node>& nodes, std::map<std::string, std::string>& ownerNodes,
@@ -123,8 +123,8 @@ private:
     const Clock clock_;
     std::function<void(const Job&)> onJobRequeued_;
 
-    std::mutex mutex_;                   // guards jobs_ and attemptCounts_
-    std::map<int64_t, Job> jobs_;        // every job that is not final
+    std::mutex mutex_;             // guards jobs_ and attemptCounts_
+    std::map<int64_t, Job> jobs_;  // every job that is not final
     std::map<int64_t, int> attemptCounts_;
 
     std::mutex wakeMutex_;

@@ -6,8 +6,9 @@ namespace faxgate {
 namespace {
 
 TEST(TextTemplate, ReplacesPlaceholders) {
-    EXPECT_EQ(expandTemplate("To {{ number }}: {{pages}} pages", {{"number", "0312"}, {"pages", "3"}}),
-              "To 0312: 3 pages");
+    EXPECT_EQ(
+        expandTemplate("To {{ number }}: {{pages}} pages", {{"number", "0312"}, {"pages", "3"}}),
+        "To 0312: 3 pages");
 }
 
 TEST(TextTemplate, MissingValueIsAnErrorNamingIt) {

@@ -28,7 +28,7 @@ struct Seen {
 };
 
 class FakeNodeHandler : public Poco::Net::HTTPRequestHandler {
-public:
+  public:
     explicit FakeNodeHandler(Seen& seen) : seen_(seen) {}
     void handleRequest(Poco::Net::HTTPServerRequest& request,
                        Poco::Net::HTTPServerResponse& response) override {
@@ -43,38 +43,40 @@ public:
         response.send() << (seen_.status == 202 ? R"({"line":"sim-2"})" : R"({"error":"nope"})");
     }
 
-private:
+  private:
     Seen& seen_;
 };
 
 class FakeNodeFactory : public Poco::Net::HTTPRequestHandlerFactory {
-public:
+  public:
     explicit FakeNodeFactory(Seen& seen) : seen_(seen) {}
-    Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
+    Poco::Net::HTTPRequestHandler* createRequestHandler(
+        const Poco::Net::HTTPServerRequest&) override {
         return new FakeNodeHandler(seen_);
     }
 
-private:
+  private:
     Seen& seen_;
 };
 
 class NodeRegistryTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         path_ = std::filesystem::temp_directory_path() /
                 ("registry-test-" + std::to_string(::getpid()) + ".db");
         std::filesystem::remove(path_);
         store_ = openSqliteStore(path_.string());
         server_ = std::make_unique<Poco::Net::HTTPServer>(
-            new FakeNodeFactory(seen_), Poco::Net::ServerSocket(Poco::Net::SocketAddress("127.0.0.1", 0)),
+            new FakeNodeFactory(seen_),
+            Poco::Net::ServerSocket(Poco::Net::SocketAddress("127.0.0.1", 0)),
             new Poco::Net::HTTPServerParams);
         server_->start();
         node_.id = "node-1";
         node_.url = "http://127.0.0.1:" + std::to_string(server_->port());
         node_.secret = "s3cret";
         store_->upsertNode(node_);
-        registry_ = std::make_unique<NodeRegistry>(*store_, NodeRegistryOptions{},
-                                                   [this] { return now_; });
+        registry_ =
+            std::make_unique<NodeRegistry>(*store_, NodeRegistryOptions{}, [this] { return now_; });
         HelloRequest hello;
         hello.nodeId = "node-1";
         hello.secret = "s3cret";
@@ -120,7 +122,8 @@ TEST_F(NodeRegistryTest, AcceptedJobCarriesTheDocumentAndTheSession) {
     EXPECT_EQ(body->getValue<std::string>("number"), "0312345678");
     std::istringstream encoded(body->getValue<std::string>("tiff_base64"));
     Poco::Base64Decoder decoder(encoded);
-    std::string decoded((std::istreambuf_iterator<char>(decoder)), std::istreambuf_iterator<char>());
+    std::string decoded((std::istreambuf_iterator<char>(decoder)),
+                        std::istreambuf_iterator<char>());
     EXPECT_EQ(decoded, tiff);
     // The line counts as busy until the node's heartbeat says otherwise.
     EXPECT_EQ(registry_->nodeStatuses()["node-1"].idleLines, 1);

@@ -26,10 +26,9 @@ TEST(NodeChoice, PriorityOrderOfFreeNodes) {
 }
 
 TEST(NodeChoice, BusyOfflineAndUnknownNodesAreSkipped) {
-    std::map<std::string, NodeStatus> statuses = {
-        {"tokyo-1", {true, 0, 1}},   // busy
-        {"tokyo-2", {false, 2, 2}},  // offline
-        {"osaka-1", {true, 1, 1}}};
+    std::map<std::string, NodeStatus> statuses = {{"tokyo-1", {true, 0, 1}},   // busy
+                                                  {"tokyo-2", {false, 2, 2}},  // offline
+                                                  {"osaka-1", {true, 1, 1}}};
     EXPECT_EQ(ids(candidateNodes("", table(), statuses)), (std::vector<std::string>{"osaka-1"}));
     EXPECT_TRUE(candidateNodes("", table(), {}).empty());
 }

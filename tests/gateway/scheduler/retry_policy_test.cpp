@@ -86,8 +86,9 @@ TEST(RetryPolicy, AStricterNodeKillTimeApplies) {
 }
 
 TEST(RetryPolicy, RejectedAndCancelledAreFinalAtOnce) {
-    EXPECT_EQ(applyCallOutcome(freshJob(), {"rejected", "bad number", 0}, RetryPolicy(), kNow).state,
-              JobState::Failed);
+    EXPECT_EQ(
+        applyCallOutcome(freshJob(), {"rejected", "bad number", 0}, RetryPolicy(), kNow).state,
+        JobState::Failed);
     EXPECT_EQ(applyCallOutcome(freshJob(), {"cancelled", "by admin", 0}, RetryPolicy(), kNow).state,
               JobState::Cancelled);
 }

@@ -10,7 +10,7 @@ namespace faxgate::gateway {
 namespace {
 
 class FakeNodes : public NodeLink {
-public:
+  public:
     std::map<std::string, NodeStatus> statuses;
     std::map<std::string, DispatchResult> answers;  // default Accepted
     struct Dispatch {
@@ -39,7 +39,7 @@ public:
 };
 
 class SchedulerTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         path_ = std::filesystem::temp_directory_path() /
                 ("scheduler-test-" + std::to_string(::getpid()) + "-" +
@@ -282,7 +282,6 @@ TEST_F(SchedulerTest, NodeThatNeverReportsTimesTheAttemptOut) {
               RecordDisposition::Unmatched);
     EXPECT_EQ(jobOf(id).state, JobState::RetryWait);
 }
-
 
 TEST_F(SchedulerTest, RetryQueuesACancelledJobAgainWithFreshCounters) {
     nodes_.statuses["node-2"] = {false, 0, 1};
