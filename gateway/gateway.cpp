@@ -12,6 +12,7 @@
 #include "gateway/delivery/outbox.h"
 #include "gateway/delivery/report_delivery.h"
 #include "gateway/delivery/smtp_relay.h"
+#include "gateway/image/tiff_to_pdf.h"
 #include "gateway/nodes/node_registry.h"
 #include "gateway/scheduler/scheduler.h"
 #include "gateway/smtp/smtp_server.h"
@@ -104,6 +105,13 @@ Gateway::Gateway(GatewayConfig config) : parts_(std::make_unique<Parts>()) {
     }
     p.reports = std::make_unique<ReportDelivery>(*p.store, p.outbox.get(), c.templatesDir,
                                                  c.reportFrom, c.hostname);
+    if (c.attachDocument) {
+        p.reports->setPdfMaker([](const std::string& tiff) {
+            PdfWrapOptions options;
+            options.title = "Fax as sent";
+            return wrapFaxTiffAsPdf(tiff, options);
+        });
+    }
 
     NodeRegistryOptions registry;
     registry.heartbeatIntervalMs = c.nodeHeartbeatIntervalMs;

@@ -6,6 +6,7 @@ import email
 import email.policy
 import os
 import signal
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -115,6 +116,12 @@ class SendFaxTest(unittest.TestCase):
         self.assertIn(number, body)
         self.assertIn("6", body)
         self.assertIn(job["node"], body)
+        # The document as it went out, as a PDF with every page.
+        pdfs = [p for p in mail.iter_attachments() if p.get_content_type() == "application/pdf"]
+        self.assertEqual(len(pdfs), 1)
+        sent = write_temp(pdfs[0].get_content(), ".pdf")
+        info = subprocess.run(["pdfinfo", sent], capture_output=True, text=True).stdout
+        self.assertRegex(info, r"Pages:\s+6\n")
 
     def test_broadcast_to_three_numbers_gives_one_report(self):
         numbers = ["0355500001", "0355500002", "0397000003"]  # the last fails after 1 page
