@@ -9,9 +9,10 @@ set -euo pipefail
 build_packages=(
   build-essential cmake pkg-config ccache git
   libpoco-dev libmimetic-dev libtiff-dev libcurl4-openssl-dev libssl-dev libpq-dev
-  libpoppler-cpp-dev libcairo2-dev libjpeg-dev libpng-dev libspandsp-dev
+  libcairo2-dev libjpeg-dev libpng-dev libspandsp-dev
   libgtest-dev libgmock-dev
   fonts-dejavu-core ghostscript
+  libmupdf-dev libmujs-dev libgumbo-dev libopenjp2-7-dev libjbig2dec0-dev
 )
 test_packages=(
   python3 python3-aiosmtpd python3-pil swaks postfix poppler-utils libtiff-tools openssl curl

@@ -3,7 +3,8 @@
 // gray rows into fax page bits.
 //
 // Bilevel conversion of continuous-tone pictures (TIFF, PNG, JPEG; PDF and PostScript are
-// rendered to 1 bit by poppler itself, see pdf_renderer.cpp): an 8x8 Bayer ordered dither.
+// rendered to gray by MuPDF and dithered the same way, see pdf_renderer.cpp): an 8x8 Bayer
+// ordered dither.
 // It compresses far better in G4 than error diffusion (regular patterns make long runs),
 // costs one compare per pixel, and its period of 8 matches a byte so a row packs with no
 // per-pixel branches. Its thresholds span 16..240, not 0..255, so paper that scans as light
