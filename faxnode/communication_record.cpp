@@ -13,10 +13,17 @@ std::string toJson(const CommunicationRecord& record) {
     Poco::JSON::Object object(Poco::JSON_PRESERVE_KEY_ORDER);
     object.set("record_id", record.recordId);
     object.set("direction", record.direction);
-    object.set("job_id", record.jobId);
-    object.set("attempt", record.attempt);
+    bool received = record.direction == "receive";
+    if (!received) {
+        object.set("job_id", record.jobId);
+        object.set("attempt", record.attempt);
+    }
     object.set("node_id", record.nodeId);
     object.set("line", record.line);
+    if (received) {
+        object.set("called_number", record.calledNumber);
+        object.set("caller_number", record.callerNumber);
+    }
     object.set("number", record.number);
     object.set("remote_csid", record.remoteCsid);
     object.set("pages", record.pages);
@@ -46,8 +53,13 @@ std::optional<CommunicationRecord> parseCommunicationRecord(const std::string& j
         CommunicationRecord record;
         record.recordId = object->getValue<std::string>("record_id");
         record.direction = object->getValue<std::string>("direction");
-        record.jobId = object->getValue<int64_t>("job_id");
-        record.attempt = object->getValue<int>("attempt");
+        if (record.direction == "receive") {
+            record.calledNumber = object->getValue<std::string>("called_number");
+            record.callerNumber = object->getValue<std::string>("caller_number");
+        } else {
+            record.jobId = object->getValue<int64_t>("job_id");
+            record.attempt = object->getValue<int>("attempt");
+        }
         record.nodeId = object->getValue<std::string>("node_id");
         record.line = object->getValue<std::string>("line");
         record.number = object->getValue<std::string>("number");

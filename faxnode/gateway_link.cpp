@@ -1,6 +1,7 @@
 // The node's session with its gateway; see gateway_link.h.
 #include "faxnode/gateway_link.h"
 
+#include <Poco/Base64Encoder.h>
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
@@ -14,6 +15,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 namespace faxgate::node {
@@ -42,6 +45,34 @@ std::string errorText(const std::string& body) {
     } catch (const Poco::Exception&) {
     }
     return body.substr(0, 200);
+}
+
+std::string base64(const std::string& data) {
+    std::ostringstream out;
+    Poco::Base64Encoder encoder(out);
+    encoder.rdbuf()->setLineLength(0);  // one JSON string: no line breaks
+    encoder << data;
+    encoder.close();
+    return out.str();
+}
+
+// "alice, bob" from the inbound answer's delivered_to, for the log line.
+std::string deliveredTo(const std::string& body) {
+    try {
+        Poco::JSON::Parser parser;
+        auto object = parser.parse(body).extract<Poco::JSON::Object::Ptr>();
+        auto users = object ? object->getArray("delivered_to") : nullptr;
+        if (!users || users->size() == 0) return "delivered to nobody";
+        std::string list = "delivered to ";
+        for (size_t i = 0; i < users->size() && i < 20; ++i) {
+            if (i > 0) list += ", ";
+            list += users->getElement<std::string>(static_cast<unsigned>(i));
+        }
+        if (users->size() > 20) list += ", ...";
+        return list;
+    } catch (const Poco::Exception&) {
+        return "no readable delivered_to";
+    }
 }
 
 }  // namespace
@@ -119,13 +150,14 @@ int64_t GatewayLink::nextBackoffMs(int64_t& backoffMs) const {
 }
 
 GatewayLink::HttpReply GatewayLink::post(const std::string& path, const std::string& body,
-                                         bool withSession) {
+                                         bool withSession, int64_t receiveTimeoutMs) {
     HttpReply reply;
+    if (receiveTimeoutMs <= 0) receiveTimeoutMs = options_.receiveTimeoutMs;
     try {
         Poco::Net::HTTPClientSession client(host_, port_);
         client.setTimeout(Poco::Timespan(options_.connectTimeoutMs * 1000),
-                          Poco::Timespan(options_.receiveTimeoutMs * 1000),
-                          Poco::Timespan(options_.receiveTimeoutMs * 1000));
+                          Poco::Timespan(receiveTimeoutMs * 1000),
+                          Poco::Timespan(receiveTimeoutMs * 1000));
         Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_POST, basePath_ + path,
                                        Poco::Net::HTTPMessage::HTTP_1_1);
         request.setContentType("application/json");
@@ -267,16 +299,83 @@ bool GatewayLink::postRecords() {
             logger().error("record %s: %s", record.recordId, std::string(e.what()));
             return false;
         }
-        if (reply.status == 401) {
-            logger().warning("gateway %s forgot our session (restarted?): saying hello again",
-                             options_.gatewayUrl);
-            setSession("");
-        } else {
-            logger().warning(
-                "record %s not delivered, will retry: %s", record.recordId,
-                reply.status != 0 ? std::to_string(reply.status) + " " + reply.error : reply.error);
-        }
+        noteFailedPost("record " + record.recordId, reply);
         return false;
+    }
+    return true;
+}
+
+void GatewayLink::noteFailedPost(const std::string& what, const HttpReply& reply) {
+    if (reply.status == 401) {
+        logger().warning("gateway %s forgot our session (restarted?): saying hello again",
+                         options_.gatewayUrl);
+        setSession("");
+    } else {
+        logger().warning(
+            "%s not delivered, will retry: %s", what,
+            reply.status != 0 ? std::to_string(reply.status) + " " + reply.error : reply.error);
+    }
+}
+
+bool GatewayLink::postReceptions() {
+    std::vector<SpooledInbound> receptions;
+    try {
+        receptions = spool_.listInbound(options_.receptionsPerPass);
+    } catch (const SpoolError& e) {
+        logger().error("cannot read the spool: %s", std::string(e.what()));
+        return false;
+    }
+    lastBatchFull_ = lastBatchFull_ || receptions.size() >= options_.receptionsPerPass;
+    for (const SpooledInbound& reception : receptions) {
+        try {
+            std::string image;
+            if (!reception.tiffPath.empty()) {
+                std::error_code sizeError;
+                auto bytes = std::filesystem::file_size(reception.tiffPath, sizeError);
+                if (!sizeError && bytes > static_cast<uintmax_t>(options_.maxInboundImageBytes)) {
+                    spool_.rejectInbound(reception.recordId);
+                    logger().error(
+                        "reception %s: the image has %Lu bytes, more than the %Ld "
+                        "this node posts: kept as .rejected",
+                        reception.recordId, static_cast<uint64_t>(bytes),
+                        options_.maxInboundImageBytes);
+                    continue;
+                }
+                std::ifstream in(reception.tiffPath, std::ios::binary);
+                std::ostringstream content;
+                content << in.rdbuf();
+                if (!in || sizeError) {
+                    // Vanished or unreadable: the next pass sees it again (or not at all).
+                    logger().error("reception %s: cannot read %s", reception.recordId,
+                                   reception.tiffPath);
+                    return false;
+                }
+                image = content.str();
+            }
+            // The record's JSON text goes in as spooled, never re-encoded.
+            std::string body =
+                "{\"record\":" + reception.json + ",\"tiff_base64\":\"" + base64(image) + "\"}";
+            image.clear();
+            HttpReply reply =
+                post("/node/v1/inbound", body, true, options_.inboundReceiveTimeoutMs);
+            if (reply.status == 200) {
+                spool_.removeInbound(reception.recordId);
+                logger().information("reception %s acknowledged by the gateway: %s",
+                                     reception.recordId, deliveredTo(reply.body));
+                continue;
+            }
+            if (reply.status == 400 || reply.status == 413 || reply.status == 422) {
+                spool_.rejectInbound(reception.recordId);
+                logger().error("reception %s refused by the gateway (%d %s): kept as .rejected",
+                               reception.recordId, reply.status, reply.error);
+                continue;
+            }
+            noteFailedPost("reception " + reception.recordId, reply);
+            return false;
+        } catch (const SpoolError& e) {
+            logger().error("reception %s: %s", reception.recordId, std::string(e.what()));
+            return false;
+        }
     }
     return true;
 }
@@ -316,7 +415,10 @@ void GatewayLink::run() {
             recordsPending = true;  // also picks up records whose earlier post was missed
         }
         if (hasSession() && recordsPending && steadyMs() >= nextRecordsMs) {
-            if (postRecords()) {
+            // Receptions go on even when a record is stuck, and the other way round.
+            bool allPosted = postRecords();
+            if (hasSession()) allPosted = postReceptions() && allPosted;
+            if (allPosted) {
                 recordBackoffMs_ = 0;
                 // A full batch means more may be waiting: go on at once.
                 recordsPending = lastBatchFull_;

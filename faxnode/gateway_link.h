@@ -5,8 +5,11 @@
 //     whenever a line changes state, which is what lets the gateway dispatch on events;
 //   - says hello again when the gateway answers 401 (it forgot the session: restarted);
 //   - posts the spooled communication records oldest first and deletes each only after the
-//     gateway answered 200, backing off (doubling, capped at retry_max_ms) while it is down.
-// The spool is on disk, so records left from before a restart are posted after it.
+//     gateway answered 200, backing off (doubling, capped at retry_max_ms) while it is down;
+//   - posts the spooled receptions (record + image, POST /node/v1/inbound) the same way:
+//     both are deleted only after the gateway's 200, set aside as .rejected on 400/413/422.
+// The spool is on disk, so records and receptions left from before a restart are posted
+// after it.
 // The session token it holds is also what the node's own API accepts (node_server.h).
 #pragma once
 
@@ -36,6 +39,11 @@ struct GatewayLinkOptions {
     int64_t receiveTimeoutMs = 10000;                  // waiting for the gateway's answer
     size_t maxResponseBytes = 64 * 1024;               // longer answers are an error
     size_t recordsPerPass = 100;                       // records read from the spool at once
+    size_t receptionsPerPass = 10;                     // receptions read from the spool at once
+    int64_t inboundReceiveTimeoutMs = 120000;          // waiting for /node/v1/inbound's answer (the
+                                                       //   gateway delivers to mailboxes first)
+    int64_t maxInboundImageBytes = 48LL * 1024 * 1024;  // larger received images are set aside
+                                                        //   as .rejected (never postable)
 };
 
 // Thread-safety: start()/stop() from the owner's thread; notifyStateChange(),
@@ -73,11 +81,16 @@ class GatewayLink {
     };
 
     void run();
-    HttpReply post(const std::string& path, const std::string& body, bool withSession);
+    HttpReply post(const std::string& path, const std::string& body, bool withSession,
+                   int64_t receiveTimeoutMs = 0);  // 0: options_.receiveTimeoutMs
     bool sayHello();
     void sendHeartbeat();
     // Returns true if every record read was dealt with and none is left waiting.
     bool postRecords();
+    // The same for receptions.
+    bool postReceptions();
+    // Logs a failed post of `what` and forgets the session on 401.
+    void noteFailedPost(const std::string& what, const HttpReply& reply);
     std::string linesJson(bool forHeartbeat) const;
     void setSession(const std::string& token);
     std::string session() const;

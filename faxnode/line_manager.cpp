@@ -2,6 +2,7 @@
 #include "faxnode/line_manager.h"
 
 #include <Poco/Logger.h>
+#include <unistd.h>
 
 #include <chrono>
 
@@ -24,6 +25,8 @@ const char* toString(LineState state) {
             return "idle";
         case LineState::Sending:
             return "sending";
+        case LineState::Receiving:
+            return "receiving";
         case LineState::Down:
             return "down";
     }
@@ -176,14 +179,10 @@ void LineManager::runCall(Slot& slot, OutboundCall call) {
     logger().information("job %Ld attempt %d: line %s: %s, %d/%d pages: %s", call.jobId,
                          call.attempt, slot.line->id(), record.result, record.pages,
                          record.pagesTotal, record.reason);
-    spoolRecord(slot, record);  // first the record ...
+    spoolWithRetry(slot, record, [&] { spool_.save(record); });  // first the record ...
     {
         std::lock_guard<std::mutex> lock(mutex_);  // ... then the line is free
-        slot.state = LineState::Idle;
-        slot.jobId = 0;
-        slot.attempt = 0;
-        slot.number.clear();
-        slot.sinceMs = nowMs();
+        markIdle(slot);
         recentCalls_.push_back({call.jobId, call.attempt});
         while (recentCalls_.size() > options_.recentCallsKept) {
             knownCalls_.erase(recentCalls_.front());
@@ -218,15 +217,125 @@ CommunicationRecord LineManager::makeRecord(const Slot& slot, const OutboundCall
     return record;
 }
 
-void LineManager::spoolRecord(Slot& slot, const CommunicationRecord& record) {
+void LineManager::markIdle(Slot& slot) {
+    slot.state = LineState::Idle;
+    slot.jobId = 0;
+    slot.attempt = 0;
+    slot.number.clear();
+    slot.sinceMs = nowMs();
+}
+
+LineManager::Slot* LineManager::findSlot(const std::string& lineId) const {
+    for (const auto& slot : slots_) {
+        if (slot->line->id() == lineId) return slot.get();
+    }
+    return nullptr;
+}
+
+void LineManager::startReceiving() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (stopping_ || receiving_) return;
+        receiving_ = true;
+    }
+    for (const auto& slot : slots_) {
+        try {
+            slot->line->startReceiving(*this);
+        } catch (const std::exception& e) {
+            throw std::runtime_error("line " + slot->line->id() + ": cannot receive: " + e.what());
+        }
+    }
+}
+
+InboundAnswer LineManager::incomingCall(const std::string& lineId,
+                                        const std::string& callerNumber) {
+    InboundAnswer answer;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        Slot* slot = findSlot(lineId);
+        if (stopping_ || slot == nullptr || slot->state != LineState::Idle) return answer;
+        slot->state = LineState::Receiving;
+        slot->jobId = 0;
+        slot->attempt = 0;
+        slot->number = callerNumber;
+        slot->sinceMs = nowMs();
+    }
+    answer.accepted = true;
+    answer.tiffPath = spool_.inboundReceivePath(lineId);
+    logger().information("line %s: receiving a call from %s", lineId,
+                         callerNumber.empty() ? std::string("a withheld number") : callerNumber);
+    notifyStateChange();
+    return answer;
+}
+
+void LineManager::receptionEnded(const std::string& lineId, const ReceptionResult& result) {
+    Slot* slot = nullptr;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        slot = findSlot(lineId);
+    }
+    if (slot == nullptr) {
+        logger().error("reception reported by unknown line %s: ignored", lineId);
+        return;
+    }
+    CommunicationRecord record = makeInboundRecord(*slot, result);
+    // A failed reception keeps no image, whatever the driver left in the file.
+    bool withImage = result.hasImage && record.result != reception_result::kFailed;
+    std::string imagePath = spool_.inboundReceivePath(lineId);
+    if (!withImage) ::unlink(imagePath.c_str());
+    logger().information("line %s: received from %s: %s, %d pages: %s (record %s)", lineId,
+                         record.callerNumber, record.result, record.pages, record.reason,
+                         record.recordId);
+    spoolWithRetry(*slot, record,  // first the image and record ...
+                   [&] { spool_.saveInbound(record, withImage ? imagePath : std::string()); });
+    {
+        std::lock_guard<std::mutex> lock(mutex_);  // ... then the line is free
+        markIdle(*slot);
+    }
+    lineFreed_.notify_all();
+    notifyStateChange();
+}
+
+CommunicationRecord LineManager::makeInboundRecord(const Slot& slot,
+                                                   const ReceptionResult& result) {
+    CommunicationRecord record;
+    record.recordId = options_.nodeId + "-" + std::to_string(result.endedMs) + "-" +
+                      std::to_string(recordSequence_.fetch_add(1) + 1);
+    record.direction = "receive";
+    record.nodeId = options_.nodeId;
+    record.line = slot.line->id();
+    record.calledNumber = result.calledNumber;
+    record.callerNumber = result.callerNumber;
+    record.number = result.callerNumber;
+    record.remoteCsid = result.remoteCsid;
+    record.pages = result.pages;
+    record.pagesTotal = result.pagesTotal;
+    record.durationMs = result.endedMs - result.startedMs;
+    record.bitRate = result.bitRate;
+    record.ecm = result.ecm;
+    record.result = result.result;
+    record.reason = result.reason;
+    record.startedMs = result.startedMs;
+    record.endedMs = result.endedMs;
+    if (record.result != reception_result::kOk && record.result != reception_result::kPartial &&
+        record.result != reception_result::kFailed) {
+        // A driver bug must not put a word the gateway does not know into the record.
+        record.reason = "line driver reported \"" + record.result + "\": " + record.reason;
+        record.result = reception_result::kFailed;
+    }
+    return record;
+}
+
+void LineManager::spoolWithRetry(Slot& slot, const CommunicationRecord& record,
+                                 const std::function<void()>& save) {
     bool markedDown = false;
     for (;;) {
         try {
-            spool_.save(record);
+            save();
             return;
         } catch (const SpoolError& e) {
-            logger().error("job %Ld attempt %d: cannot spool record %s: %s", record.jobId,
-                           record.attempt, record.recordId, std::string(e.what()));
+            logger().error("line %s: cannot spool record %s: %s", record.line, record.recordId,
+                           std::string(e.what()));
         }
         std::unique_lock<std::mutex> lock(mutex_);
         if (stopping_) {
@@ -279,6 +388,7 @@ std::vector<LineStatus> LineManager::status() const {
 
 void LineManager::shutdown(int64_t graceMs) {
     std::vector<std::thread> workers;
+    bool stopReceiving = false;
     {
         std::unique_lock<std::mutex> lock(mutex_);
         auto allIdle = [this] {
@@ -292,6 +402,8 @@ void LineManager::shutdown(int64_t graceMs) {
             lineFreed_.wait_for(lock, std::chrono::milliseconds(graceMs), allIdle);
         }
         stopping_ = true;
+        stopReceiving = receiving_;
+        receiving_ = false;
         for (const auto& slot : slots_) {
             if (slot->state != LineState::Idle) slot->cancel = true;
         }
@@ -300,6 +412,11 @@ void LineManager::shutdown(int64_t graceMs) {
         }
     }
     lineFreed_.notify_all();  // wakes a record writer that is waiting to retry
+    // Receptions in progress end now and are spooled from the drivers' threads, which
+    // stopReceiving() waits for.
+    if (stopReceiving) {
+        for (const auto& slot : slots_) slot->line->stopReceiving();
+    }
     for (auto& worker : workers) worker.join();
 }
 

@@ -8,7 +8,9 @@
 //
 // Order at the end of a call (docs/node-protocol.md): the record is written to the spool
 // first, and only then is the line marked idle. A crash in between leaves a record and a busy
-// line in a dead process; never an idle line and a lost record.
+// line in a dead process; never an idle line and a lost record. The same holds for inbound
+// calls: the manager is the lines' InboundSink; an idle line that rings becomes "receiving"
+// (no job is given to it), and its image and reception record are spooled before it is idle.
 #pragma once
 
 #include <condition_variable>
@@ -28,16 +30,16 @@
 
 namespace faxgate::node {
 
-enum class LineState { Idle, Sending, Down };
-// "idle", "sending", "down": the protocol's words
+enum class LineState { Idle, Sending, Receiving, Down };
+// "idle", "sending", "receiving", "down": the protocol's words
 const char* toString(LineState state);
 
 struct LineStatus {
     std::string lineId;
     LineState state = LineState::Idle;
-    int64_t jobId = 0;  // 0 when idle
+    int64_t jobId = 0;  // 0 unless sending
     int attempt = 0;
-    std::string number;   // the number being dialled; empty when idle
+    std::string number;   // the number being dialled, or the caller's; empty when idle
     int64_t sinceMs = 0;  // when the line entered this state
 };
 
@@ -74,8 +76,9 @@ struct LineManagerOptions {
 
 // Thread-safety: every public method may be called from any thread. One mutex guards the
 // line table; it is never held while a driver runs, while files are written or while the
-// state-change callback runs (the callback may call status()).
-class LineManager {
+// state-change callback runs (the callback may call status()). The InboundSink methods run
+// on the drivers' threads.
+class LineManager : public InboundSink {
   public:
     // Called after every change of a line's state (from the thread that changed it).
     using StateChangeCallback = std::function<void()>;
@@ -83,7 +86,7 @@ class LineManager {
     LineManager(LineManagerOptions options, std::vector<std::unique_ptr<Line>> lines,
                 RecordSpool& spool, StateChangeCallback onStateChange);
     // Cancels calls still running and waits for them (see shutdown()).
-    ~LineManager();
+    ~LineManager() override;
 
     LineManager(const LineManager&) = delete;
     LineManager& operator=(const LineManager&) = delete;
@@ -95,11 +98,20 @@ class LineManager {
     // or an empty string when no call of that job is running.
     std::string cancel(int64_t jobId);
 
+    // Lets the lines answer inbound calls (Line::startReceiving). Separate from the
+    // constructor so the owner can finish wiring the state-change callback first. Throws
+    // std::runtime_error naming the line if one cannot set up its receiving side.
+    void startReceiving();
+
+    // InboundSink, called by the lines' drivers.
+    InboundAnswer incomingCall(const std::string& lineId, const std::string& callerNumber) override;
+    void receptionEnded(const std::string& lineId, const ReceptionResult& result) override;
+
     // Every line, in configuration order.
     std::vector<LineStatus> status() const;
 
-    // Refuses new jobs, lets running calls go on for up to `graceMs`, then cancels the rest
-    // and waits until their records are spooled. Idempotent.
+    // Refuses new jobs and calls, lets running calls (both ways) go on for up to `graceMs`,
+    // then cancels the rest and waits until their records are spooled. Idempotent.
     void shutdown(int64_t graceMs);
 
   private:
@@ -118,7 +130,12 @@ class LineManager {
     void runCall(Slot& slot, OutboundCall call);
     CommunicationRecord makeRecord(const Slot& slot, const OutboundCall& call,
                                    const CallResult& result);
-    void spoolRecord(Slot& slot, const CommunicationRecord& record);
+    CommunicationRecord makeInboundRecord(const Slot& slot, const ReceptionResult& result);
+    // Runs `save` until it succeeds; meanwhile the line is "down". Gives up at shutdown.
+    void spoolWithRetry(Slot& slot, const CommunicationRecord& record,
+                        const std::function<void()>& save);
+    Slot* findSlot(const std::string& lineId) const;  // REQUIRES mutex_
+    void markIdle(Slot& slot);                        // REQUIRES mutex_
     void notifyStateChange();
 
     const LineManagerOptions options_;
@@ -131,6 +148,7 @@ class LineManager {
     std::map<CallKey, std::string> knownCalls_;  // running + recent calls -> line ID
     std::deque<CallKey> recentCalls_;            // finished, oldest first
     bool stopping_ = false;
+    bool receiving_ = false;  // startReceiving() ran and shutdown() has not stopped the lines
     std::atomic<uint64_t> recordSequence_{0};
 };
 

@@ -21,8 +21,11 @@ void FaxNode::start() {
 
     std::vector<std::unique_ptr<Line>> lines;
     for (const LineConfig& line : config_.lines) {
+        SimSettings sim = line.sim;
+        // Every line receives: files dropped here ring it (lines/sim_line.h).
+        sim.inboxDir = config_.spoolDir + "/inbox/" + line.line.id;
         try {
-            lines.push_back(std::make_unique<SimLine>(line.line, line.sim));
+            lines.push_back(std::make_unique<SimLine>(line.line, sim));
         } catch (const std::invalid_argument& e) {
             throw std::invalid_argument("[line." + line.line.id + "] " + e.what());
         }
@@ -58,6 +61,7 @@ void FaxNode::start() {
     link_ =
         std::make_unique<GatewayLink>(linkOptions, *spool_, [this] { return lines_->status(); });
 
+    lines_->startReceiving();  // inbound calls may now reach the link through the callback
     server_->start();
     link_->start();
     started_ = true;

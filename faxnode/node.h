@@ -1,8 +1,8 @@
 // The fax node program as a library: FaxNode wires the configuration to the parts
-//   gateway -> NodeServer -> NodeApi -> LineManager -> lines (lines/*)
-//                                            | records
+//   gateway -> NodeServer -> NodeApi -> LineManager <-> lines (lines/*) <- inbound calls
+//                                            | records, receptions
 //                                            v
-//   gateway <- GatewayLink (hello, heartbeat, records) <- RecordSpool
+//   gateway <- GatewayLink (hello, heartbeat, records, inbound) <- RecordSpool
 // and starts and stops them in the right order. main.cpp only parses options, loads the
 // configuration and calls start()/stop().
 #pragma once
@@ -29,7 +29,8 @@ class FaxNode {
     FaxNode(const FaxNode&) = delete;
     FaxNode& operator=(const FaxNode&) = delete;
 
-    // Opens the spool, creates the lines, binds the API port, starts saying hello.
+    // Opens the spool, creates the lines, lets them receive (each line's inbox is
+    // <spool_dir>/inbox/<line id>/), binds the API port, starts saying hello.
     // Throws (SpoolError, Poco::Net::NetException, std::invalid_argument) with the reason.
     void start();
 

@@ -187,6 +187,22 @@ LineConfig parseLine(const Poco::Util::AbstractConfiguration& ini, const std::st
     reader.readPattern("sim.fail", sim.failPattern);
     reader.readInteger("sim.fail_after_pages", sim.failAfterPages, 0, 10000);
     reader.readString("sim.remote_csid", sim.remoteCsid, 20);
+    reader.readString("sim.exchange_dir", sim.exchangeDir, 1000);
+    if (!sim.exchangeDir.empty()) {
+        bool numberOk = !line.line.number.empty() && line.line.number != "+";
+        for (size_t i = 0; i < line.line.number.size(); ++i) {
+            char c = line.line.number[i];
+            if (!std::isdigit(static_cast<unsigned char>(c)) && !(c == '+' && i == 0)) {
+                numberOk = false;
+            }
+        }
+        if (!numberOk) {
+            reader.fail("number",
+                        "sim.exchange_dir needs the line's number: digits with an "
+                        "optional leading '+', got \"" +
+                            line.line.number + "\"");
+        }
+    }
     reader.rejectUnknownKeys();
     return line;
 }

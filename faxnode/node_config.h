@@ -6,7 +6,7 @@
 //   [gateway]   url, secret, heartbeat_interval_ms, retry_max_ms
 //   [line.<id>] driver, number, station_id, header, max_bit_rate, ecm, and the sim
 //               driver's sim.dial_ms, sim.page_ms, sim.busy, sim.no_answer, sim.no_carrier,
-//               sim.fail, sim.fail_after_pages, sim.remote_csid
+//               sim.fail, sim.fail_after_pages, sim.remote_csid, sim.exchange_dir
 //
 // Validation happens once, at load; every error names the section and key, e.g.
 // `[gateway] heartbeat_interval_ms: expected an integer 100..600000, got "fast"`. Unknown

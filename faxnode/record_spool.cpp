@@ -18,6 +18,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kTempPrefix = ".tmp-";
+constexpr const char* kReceivingPrefix = ".receiving-";
 constexpr size_t kMaxRecordFileBytes = 1024 * 1024;  // a record is < 2 KB; more is damage
 
 std::string errnoText(const std::string& what, const std::string& path) {
@@ -78,9 +79,11 @@ bool isSafeRecordId(const std::string& recordId) {
 RecordSpool::RecordSpool(std::string spoolDir)
     : spoolDir_(std::move(spoolDir)),
       recordsDir_(spoolDir_ + "/records"),
-      jobsDir_(spoolDir_ + "/jobs") {
+      jobsDir_(spoolDir_ + "/jobs"),
+      inboundDir_(spoolDir_ + "/inbound") {
     createDirectory(recordsDir_);
     createDirectory(jobsDir_);
+    createDirectory(inboundDir_);
     // A temp file is a write that never reached its rename; a job TIFF belongs to a call of a
     // process that is gone (calls are not resumed: the gateway retries the attempt).
     std::error_code error;
@@ -95,6 +98,21 @@ RecordSpool::RecordSpool(std::string spoolDir)
         }
         if (error) throw SpoolError("cannot read directory " + directory + ": " + error.message());
     }
+    // A reception in progress cannot go on in a new process; an image without its record is
+    // one whose record was never committed (the crash came between the two renames).
+    for (const auto& entry : fs::directory_iterator(inboundDir_, error)) {
+        std::string name = entry.path().filename().string();
+        bool stale = name.rfind(kTempPrefix, 0) == 0 || name.rfind(kReceivingPrefix, 0) == 0 ||
+                     (entry.path().extension() == ".tif" &&
+                      !fs::exists(fs::path(entry.path()).replace_extension(".json")));
+        if (stale && entry.is_regular_file()) {
+            Poco::Logger::get("faxnode.spool")
+                .warning("removing %s left by a previous process", entry.path().string());
+            std::error_code ignored;
+            fs::remove(entry.path(), ignored);
+        }
+    }
+    if (error) throw SpoolError("cannot read directory " + inboundDir_ + ": " + error.message());
 }
 
 std::string RecordSpool::recordPath(const std::string& recordId) const {
@@ -142,10 +160,12 @@ void RecordSpool::save(const CommunicationRecord& record) {
                         /*durable=*/true);
 }
 
-std::vector<SpooledRecord> RecordSpool::list(size_t maxCount) const {
+// Reads the record files of `directory`, quarantining damaged ones; unsorted, unlimited.
+static std::vector<SpooledRecord> readRecordFiles(const std::string& directory,
+                                                  std::mutex& quarantineMutex) {
     std::vector<SpooledRecord> records;
     std::error_code error;
-    for (const auto& entry : fs::directory_iterator(recordsDir_, error)) {
+    for (const auto& entry : fs::directory_iterator(directory, error)) {
         std::string name = entry.path().filename().string();
         if (name.rfind(kTempPrefix, 0) == 0 || entry.path().extension() != ".json") continue;
         std::string content;
@@ -154,10 +174,14 @@ std::vector<SpooledRecord> RecordSpool::list(size_t maxCount) const {
         if (readSmallFile(entry.path(), content)) {
             record = parseCommunicationRecord(content, parseError);
         }
+        if (record && entry.path().stem().string() != record->recordId) {
+            record.reset();
+            parseError = "the file name does not match its record_id";
+        }
         if (!record) {
             // Quarantine instead of retrying forever: the file would block nothing but would
             // fill the log at every pass.
-            std::lock_guard<std::mutex> lock(quarantineMutex_);
+            std::lock_guard<std::mutex> lock(quarantineMutex);
             std::error_code ignored;
             fs::rename(entry.path(), entry.path().string() + ".bad", ignored);
             Poco::Logger::get("faxnode.spool")
@@ -170,10 +194,15 @@ std::vector<SpooledRecord> RecordSpool::list(size_t maxCount) const {
         }
         records.push_back({record->recordId, std::move(content), record->endedMs});
     }
-    if (error) throw SpoolError("cannot read directory " + recordsDir_ + ": " + error.message());
+    if (error) throw SpoolError("cannot read directory " + directory + ": " + error.message());
     std::sort(records.begin(), records.end(), [](const SpooledRecord& a, const SpooledRecord& b) {
         return a.endedMs != b.endedMs ? a.endedMs < b.endedMs : a.recordId < b.recordId;
     });
+    return records;
+}
+
+std::vector<SpooledRecord> RecordSpool::list(size_t maxCount) const {
+    std::vector<SpooledRecord> records = readRecordFiles(recordsDir_, quarantineMutex_);
     if (records.size() > maxCount) records.resize(maxCount);
     return records;
 }
@@ -211,6 +240,75 @@ void RecordSpool::removeJobTiff(int64_t jobId, int attempt) {
         Poco::Logger::get("faxnode.spool")
             .warning("cannot remove %s: %s", path, std::string(std::strerror(errno)));
     }
+}
+
+std::string RecordSpool::inboundReceivePath(const std::string& lineId) const {
+    return inboundDir_ + "/" + kReceivingPrefix + lineId + ".tif";
+}
+
+void RecordSpool::saveInbound(const CommunicationRecord& record,
+                              const std::string& receivedTiffPath) {
+    if (!isSafeRecordId(record.recordId)) {
+        throw SpoolError("record ID \"" + record.recordId + "\" cannot be a file name");
+    }
+    std::string base = inboundDir_ + "/" + record.recordId;
+    if (!receivedTiffPath.empty()) {
+        std::string imagePath = base + ".tif";
+        // Make the received bytes durable before they get their final name.
+        FileDescriptor image(::open(receivedTiffPath.c_str(), O_RDONLY | O_CLOEXEC));
+        if (image.get() >= 0) {
+            if (::fsync(image.get()) != 0) {
+                throw SpoolError(errnoText("cannot fsync", receivedTiffPath));
+            }
+            image.release();
+            if (::rename(receivedTiffPath.c_str(), imagePath.c_str()) != 0) {
+                throw SpoolError(
+                    errnoText("cannot rename to " + imagePath + ":", receivedTiffPath));
+            }
+        } else if (errno != ENOENT || !fs::exists(imagePath)) {
+            // ENOENT with the image in place: an earlier try moved it and then failed.
+            throw SpoolError(errnoText("cannot open", receivedTiffPath));
+        }
+    }
+    writeFileAtomically(inboundDir_, base + ".json", toJson(record) + "\n", /*durable=*/true);
+}
+
+std::vector<SpooledInbound> RecordSpool::listInbound(size_t maxCount) const {
+    std::vector<SpooledInbound> receptions;
+    for (SpooledRecord& record : readRecordFiles(inboundDir_, quarantineMutex_)) {
+        if (receptions.size() >= maxCount) break;
+        std::string imagePath = inboundDir_ + "/" + record.recordId + ".tif";
+        std::error_code ignored;
+        if (!fs::exists(imagePath, ignored)) imagePath.clear();
+        receptions.push_back(
+            {record.recordId, std::move(record.json), std::move(imagePath), record.endedMs});
+    }
+    return receptions;
+}
+
+void RecordSpool::removeInbound(const std::string& recordId) {
+    if (!isSafeRecordId(recordId)) return;
+    std::string base = inboundDir_ + "/" + recordId;
+    // The record first: a crash in between leaves an image without a record, which the next
+    // start removes, never a record that would be posted again without its image.
+    for (const std::string& path : {base + ".json", base + ".tif"}) {
+        if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+            throw SpoolError(errnoText("cannot remove", path));
+        }
+    }
+    fsyncDirectory(inboundDir_);
+}
+
+void RecordSpool::rejectInbound(const std::string& recordId) {
+    if (!isSafeRecordId(recordId)) return;
+    std::string base = inboundDir_ + "/" + recordId;
+    // The record first: once it is set aside nothing lists the reception any more.
+    for (const std::string& path : {base + ".json", base + ".tif"}) {
+        if (::rename(path.c_str(), (path + ".rejected").c_str()) != 0 && errno != ENOENT) {
+            throw SpoolError(errnoText("cannot rename", path));
+        }
+    }
+    fsyncDirectory(inboundDir_);
 }
 
 }  // namespace faxgate::node

@@ -3,6 +3,11 @@
 //                                         gateway (written before the line is freed, removed
 //                                         when the gateway answers 200)
 //   <spool_dir>/jobs/<job>-<attempt>.tif   the pages of a call in progress (deleted after it)
+//   <spool_dir>/inbound/<record_id>.json  reception records not yet acknowledged, each with
+//   <spool_dir>/inbound/<record_id>.tif   its received image (absent for a failed reception);
+//                                         the .json is written last and is the commit point
+//   <spool_dir>/inbound/.receiving-<line>.tif  the image of a reception in progress
+//   <spool_dir>/inbox/<line>/             the sim driver's inbox (lines/sim_line.h), not ours
 // Records are written atomically (temp file, fsync, rename, fsync of the directory), so after a
 // crash a record file is either complete or absent. Like Postfix's queue, the file system is
 // the database; the gateway link re-reads the directory, so records written before a restart
@@ -28,6 +33,15 @@ class SpoolError : public std::runtime_error {
 struct SpooledRecord {
     std::string recordId;
     std::string json;
+    int64_t endedMs = 0;
+};
+
+// A reception waiting in the spool: the record's JSON text exactly as it will be posted, and
+// its image file (empty when the reception left no image).
+struct SpooledInbound {
+    std::string recordId;
+    std::string json;
+    std::string tiffPath;
     int64_t endedMs = 0;
 };
 
@@ -61,6 +75,24 @@ class RecordSpool {
     void removeJobTiff(int64_t jobId, int attempt);
     std::string jobTiffPath(int64_t jobId, int attempt) const;
 
+    // The file line `lineId` receives its current call into (one call per line at a time).
+    std::string inboundReceivePath(const std::string& lineId) const;
+
+    // Keeps a finished reception: moves `receivedTiffPath` (empty: no image) to
+    // "<record_id>.tif", then writes "<record_id>.json" atomically, both fsynced. May be
+    // called again after a failure. Throws SpoolError.
+    void saveInbound(const CommunicationRecord& record, const std::string& receivedTiffPath);
+
+    // Receptions waiting, oldest first, at most `maxCount`; damaged record files are renamed
+    // to ".bad" like in list().
+    std::vector<SpooledInbound> listInbound(size_t maxCount = 100) const;
+
+    // Removes an acknowledged reception (record and image); already gone is not an error.
+    void removeInbound(const std::string& recordId);
+
+    // Sets aside a reception the gateway refused for good: both files get ".rejected".
+    void rejectInbound(const std::string& recordId);
+
   private:
     std::string recordPath(const std::string& recordId) const;
     // temp file in the same directory, write, fsync, rename over `path`, fsync the directory
@@ -71,6 +103,7 @@ class RecordSpool {
     const std::string spoolDir_;
     const std::string recordsDir_;
     const std::string jobsDir_;
+    const std::string inboundDir_;
     mutable std::mutex quarantineMutex_;
 };
 

@@ -1,7 +1,9 @@
 // The seam between the fax node and its fax line drivers: a Line places one outbound call
-// at a time and tells what came of it. Drivers: `sim` (simulated line, sim_line.h) now,
-// SIP/SpanDSP later. Whether a line is idle or busy is the line manager's business
-// (faxnode/line_manager.h), not the driver's: a driver only knows how to make a call.
+// at a time and tells what came of it, and reports the calls that come in to an InboundSink.
+// Drivers: `sim` (simulated line, sim_line.h) now, SIP/SpanDSP later. Whether a line is idle,
+// sending or receiving is the line manager's business (faxnode/line_manager.h), not the
+// driver's: a driver asks the sink whether it may answer a ringing call, receives the image
+// into the file the sink names, and hands back a reception record.
 #pragma once
 
 #include <atomic>
@@ -19,6 +21,13 @@ inline constexpr const char* kNoCarrier = "no_carrier";  // dropped before the f
 inline constexpr const char* kFailed = "failed";         // fax session started and failed
 inline constexpr const char* kCancelled = "cancelled";   // aborted on the gateway's request
 }  // namespace call_result
+
+// Result codes of a reception, exactly as in docs/node-protocol.md ("Received faxes").
+namespace reception_result {
+inline constexpr const char* kOk = "ok";            // every page the caller sent was received
+inline constexpr const char* kPartial = "partial";  // the call ended early; `pages` are usable
+inline constexpr const char* kFailed = "failed";    // nothing usable was received, no image
+}  // namespace reception_result
 
 // Settings every driver gets, from the line's `[line.<id>]` section (node_config.h).
 struct LineSettings {
@@ -53,6 +62,43 @@ struct CallResult {
     int64_t endedMs = 0;
 };
 
+// What came of an inbound call: the reception record as the driver saw it.
+struct ReceptionResult {
+    std::string result;        // one of reception_result::k*
+    std::string reason;        // plain words for the administrator and the recipients
+    std::string calledNumber;  // the number that was called: the line's own number
+    std::string callerNumber;  // the caller's number (CLI); empty when withheld
+    std::string remoteCsid;    // the caller's station ID (TSI); empty when never sent
+    int pages = 0;             // pages received and usable
+    int pagesTotal = 0;        // pages the caller announced or sent, as far as known
+    int bitRate = 0;           // bit/s of the fax session; 0 when never connected
+    bool ecm = false;          // error correction mode was used
+    int64_t startedMs = 0;     // ms since the Unix epoch
+    int64_t endedMs = 0;
+    bool hasImage = false;  // the file the sink named holds the received pages (never for failed)
+};
+
+// The sink's answer to a ringing call.
+struct InboundAnswer {
+    bool accepted = false;  // false: the line is not idle (or the node stops); report busy
+    std::string tiffPath;   // when accepted: where the driver writes the received image
+};
+
+// Where a line reports inbound calls: implemented by the line manager. Both calls come from
+// the driver's own thread, one call at a time per line; a driver calls receptionEnded()
+// exactly once for every accepted call, also when it stops.
+class InboundSink {
+  public:
+    virtual ~InboundSink() = default;
+    // A call rings on `lineId`. If accepted, the line is now "receiving" (no job is given to
+    // it) until receptionEnded(). Never blocks for long.
+    virtual InboundAnswer incomingCall(const std::string& lineId,
+                                       const std::string& callerNumber) = 0;
+    // The reception is over. Returns once the image and the record are safe in the spool; the
+    // line is idle again after that. The driver must not touch the image file afterwards.
+    virtual void receptionEnded(const std::string& lineId, const ReceptionResult& result) = 0;
+};
+
 // A fax line. send() blocks for the whole call and runs on a thread of the line manager's,
 // one call per line at a time; it must return soon (within ~50 ms) after `cancel` turns true,
 // with result "cancelled". Implementations need not be thread-safe beyond that.
@@ -61,6 +107,14 @@ class Line {
     virtual ~Line() = default;
     virtual const std::string& id() const = 0;
     virtual CallResult send(const OutboundCall& call, const std::atomic<bool>& cancel) = 0;
+
+    // Starts answering inbound calls and reporting them to `sink` (which outlives the line's
+    // receiving). A line that cannot receive keeps the default, which does nothing. Throws
+    // std::runtime_error with the reason if the line cannot set up its receiving side.
+    virtual void startReceiving(InboundSink& sink) { (void)sink; }
+    // Stops answering; a reception in progress ends at once (its record still reaches the
+    // sink). After return the sink is never called again. Idempotent.
+    virtual void stopReceiving() {}
 };
 
 }  // namespace faxgate::node

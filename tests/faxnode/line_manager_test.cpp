@@ -19,6 +19,8 @@ class FakeLine : public Line {
   public:
     explicit FakeLine(std::string id) : id_(std::move(id)) {}
     const std::string& id() const override { return id_; }
+    void startReceiving(InboundSink& sink) override { sink_ = &sink; }
+    InboundSink* sink() const { return sink_; }
 
     CallResult send(const OutboundCall& call, const std::atomic<bool>& cancel) override {
         std::unique_lock<std::mutex> lock(mutex_);
@@ -65,6 +67,7 @@ class FakeLine : public Line {
     int calls_ = 0;
     bool released_ = false;
     bool tiffExistedDuringCall_ = false;
+    InboundSink* sink_ = nullptr;
 };
 
 JobRequest makeJob(int64_t jobId, int attempt) {
@@ -241,6 +244,103 @@ TEST_F(LineManagerTest, ShutdownCancelsCallsAndRefusesNewOnes) {
     EXPECT_EQ(manager_->status()[0].state, LineState::Idle);
     EXPECT_EQ(spool_->list().size(), 1u);  // the record stays for the next start
     EXPECT_EQ(manager_->tryStart(makeJob(43, 1)).outcome, StartOutcome::ShuttingDown);
+}
+
+TEST_F(LineManagerTest, ReceivingLineIsShownAndGetsNoJobAndSpoolsBeforeIdle) {
+    manager_->startReceiving();
+    ASSERT_NE(lineA_->sink(), nullptr);
+    InboundSink& sink = *lineA_->sink();
+
+    InboundAnswer answer = sink.incomingCall("sim-a", "0398765432");
+    ASSERT_TRUE(answer.accepted);
+    EXPECT_FALSE(answer.tiffPath.empty());
+    auto status = manager_->status();
+    EXPECT_EQ(status[0].state, LineState::Receiving);
+    EXPECT_STREQ(toString(status[0].state), "receiving");
+    EXPECT_EQ(status[0].number, "0398765432");
+    EXPECT_EQ(status[0].jobId, 0);
+
+    // The receiving line is not given the job; the other one is, and then nothing is idle.
+    EXPECT_EQ(manager_->tryStart(makeJob(1, 1)).lineId, "sim-b");
+    EXPECT_EQ(manager_->tryStart(makeJob(2, 1)).outcome, StartOutcome::NoIdleLine);
+    // A line that is sending (or receiving) cannot take a call either.
+    EXPECT_FALSE(sink.incomingCall("sim-b", "0398765432").accepted);
+    EXPECT_FALSE(sink.incomingCall("sim-a", "0398765432").accepted);
+
+    testing::writeFile(answer.tiffPath, "II*\0 received pages");
+    ReceptionResult result;
+    result.result = "ok";
+    result.reason = "all pages received";
+    result.calledNumber = "0312345001";
+    result.callerNumber = "0398765432";
+    result.remoteCsid = "+81 3 9876 5432";
+    result.pages = 3;
+    result.pagesTotal = 3;
+    result.bitRate = 14400;
+    result.ecm = true;
+    result.startedMs = 5000;
+    result.endedMs = 8000;
+    result.hasImage = true;
+    sink.receptionEnded("sim-a", result);
+    EXPECT_EQ(manager_->status()[0].state, LineState::Idle);
+
+    // Every moment a heartbeat could see the line idle again, the reception was spooled.
+    {
+        std::lock_guard<std::mutex> lock(eventsMutex_);
+        bool sawReceiving = false;
+        for (const Event& event : events_) {
+            if (event.lines[0].state == LineState::Receiving) sawReceiving = true;
+        }
+        EXPECT_TRUE(sawReceiving);
+    }
+    auto receptions = spool_->listInbound();
+    ASSERT_EQ(receptions.size(), 1u);
+    EXPECT_EQ(testing::readFile(receptions[0].tiffPath), std::string("II*\0 received pages"));
+    EXPECT_FALSE(std::filesystem::exists(answer.tiffPath));
+    std::string error;
+    auto record = parseCommunicationRecord(receptions[0].json, error);
+    ASSERT_TRUE(record) << error;
+    EXPECT_EQ(record->direction, "receive");
+    EXPECT_EQ(record->line, "sim-a");
+    EXPECT_EQ(record->nodeId, "node-1");
+    EXPECT_EQ(record->calledNumber, "0312345001");
+    EXPECT_EQ(record->callerNumber, "0398765432");
+    EXPECT_EQ(record->number, "0398765432");
+    EXPECT_EQ(record->remoteCsid, "+81 3 9876 5432");
+    EXPECT_EQ(record->pages, 3);
+    EXPECT_EQ(record->durationMs, 3000);
+    EXPECT_EQ(record->result, "ok");
+    EXPECT_EQ(receptions[0].json.find("job_id"), std::string::npos) << receptions[0].json;
+    EXPECT_EQ(record->recordId.rfind("node-1-8000-", 0), 0u) << record->recordId;
+
+    lineB_->waitUntilCalled(1);
+    lineB_->release();
+    waitForIdle("sim-b");
+}
+
+TEST_F(LineManagerTest, FailedReceptionKeepsTheRecordButNoImage) {
+    manager_->startReceiving();
+    InboundSink& sink = *lineA_->sink();
+    InboundAnswer answer = sink.incomingCall("sim-a", "");
+    ASSERT_TRUE(answer.accepted);
+    testing::writeFile(answer.tiffPath, "garbage");
+    ReceptionResult result;
+    result.result = "failed";
+    result.reason = "the fax session failed before the first page was received";
+    result.hasImage = true;  // a driver mistake: a failed reception never keeps its image
+    sink.receptionEnded("sim-a", result);
+    auto receptions = spool_->listInbound();
+    ASSERT_EQ(receptions.size(), 1u);
+    EXPECT_TRUE(receptions[0].tiffPath.empty());
+    EXPECT_FALSE(std::filesystem::exists(answer.tiffPath));
+    EXPECT_EQ(manager_->status()[0].state, LineState::Idle);
+}
+
+TEST_F(LineManagerTest, NoCallIsAnsweredAfterShutdown) {
+    manager_->startReceiving();
+    InboundSink& sink = *lineA_->sink();
+    manager_->shutdown(0);
+    EXPECT_FALSE(sink.incomingCall("sim-a", "0398765432").accepted);
 }
 
 }  // namespace

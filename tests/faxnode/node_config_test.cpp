@@ -142,5 +142,17 @@ TEST(NodeConfigTest, SampleConfigsAreValid) {
     }
 }
 
+TEST(NodeConfigTest, SimExchangeDirNeedsTheLinesNumber) {
+    EXPECT_TRUE(parse(kMinimal).lines[0].sim.exchangeDir.empty());
+    NodeConfig config =
+        parse(std::string(kMinimal) + "number = +81312345001\nsim.exchange_dir = /tmp/exchange\n");
+    EXPECT_EQ(config.lines[0].sim.exchangeDir, "/tmp/exchange");
+    std::string error = errorOf(std::string(kMinimal) + "sim.exchange_dir = /tmp/exchange\n");
+    EXPECT_NE(error.find("[line.sim-1] number: sim.exchange_dir needs"), std::string::npos)
+        << error;
+    error = errorOf(std::string(kMinimal) + "number = 03-1234\nsim.exchange_dir = /tmp/x\n");
+    EXPECT_NE(error.find("[line.sim-1] number:"), std::string::npos) << error;
+}
+
 }  // namespace
 }  // namespace faxgate::node

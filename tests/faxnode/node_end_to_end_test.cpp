@@ -1,6 +1,7 @@
 // The whole node in-process against a fake gateway (a Poco HTTPServer in the test), all on
 // loopback with port 0: hello, jobs over the node's API, records posted and re-posted,
-// duplicates, authentication, limits.
+// duplicates, authentication, limits; received faxes posted to /node/v1/inbound.
+#include <Poco/Base64Decoder.h>
 #include <Poco/Base64Encoder.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
@@ -17,6 +18,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <mutex>
 #include <sstream>
@@ -82,6 +84,12 @@ class FakeGateway {
         std::lock_guard<std::mutex> lock(mutex_);
         recordFailuresLeft_ = count;
     }
+    // Answer the next `count` inbound posts with `status`.
+    void failInbound(int count, int status = 500) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        inboundFailuresLeft_ = count;
+        inboundFailureStatus_ = status;
+    }
     // Like a gateway restart: the current session is no longer valid.
     void forgetSession() {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -140,6 +148,13 @@ class FakeGateway {
             }
             return {200, "{}"};
         }
+        if (request.path == "/node/v1/inbound") {
+            if (inboundFailuresLeft_ > 0) {
+                --inboundFailuresLeft_;
+                return {inboundFailureStatus_, "{\"error\":\"mailbox store unavailable\"}"};
+            }
+            return {200, "{\"delivered_to\":[\"alice\"]}"};
+        }
         return {404, "{\"error\":\"no such resource\"}"};
     }
 
@@ -148,6 +163,8 @@ class FakeGateway {
     std::string session_;
     int sessions_ = 0;
     int recordFailuresLeft_ = 0;
+    int inboundFailuresLeft_ = 0;
+    int inboundFailureStatus_ = 500;
     int port_ = 0;
     std::unique_ptr<Poco::Net::HTTPServer> server_;
 };
@@ -230,6 +247,41 @@ class NodeEndToEndTest : public ::testing::Test {
             records.push_back(parseObject(request.body));
         }
         return records;
+    }
+
+    std::vector<Poco::JSON::Object::Ptr> postedReceptions() {
+        std::vector<Poco::JSON::Object::Ptr> receptions;
+        for (const auto& request : gateway_.requests("/node/v1/inbound")) {
+            receptions.push_back(parseObject(request.body));
+        }
+        return receptions;
+    }
+
+    static std::string decodeBase64(const std::string& text) {
+        std::istringstream in(text);
+        Poco::Base64Decoder decoder(in);
+        std::ostringstream out;
+        out << decoder.rdbuf();
+        return out.str();
+    }
+
+    // A fax arriving on line sim-1 (lines/sim_line.h, "Receiving"); returns the TIFF bytes.
+    std::string injectFax(int pages) {
+        std::string inbox = spoolDir_.path() + "/inbox/sim-1";
+        std::filesystem::create_directories(inbox);
+        testing::writeFaxTiff(inbox + "/.call.tif", pages);
+        testing::writeFile(inbox + "/call.json",
+                           R"({"caller_number":"0398765432","remote_csid":"+81 3 9876 5432"})");
+        std::filesystem::rename(inbox + "/.call.tif", inbox + "/call.tif");
+        return testing::readFile(inbox + "/call.tif");
+    }
+
+    bool heartbeatShowed(const std::string& state) {
+        for (const auto& request : gateway_.requests("/node/v1/heartbeat")) {
+            auto line = parseObject(request.body)->getArray("lines")->getObject(0);
+            if (line->getValue<std::string>("state") == state) return true;
+        }
+        return false;
     }
 
     FakeGateway gateway_;
@@ -404,6 +456,118 @@ TEST_F(NodeEndToEndTest, MalformedRequestsGetJsonReasons) {
     EXPECT_EQ(unknown.status, 404);
     EXPECT_TRUE(parseObject(unknown.body)->has("error"));
     EXPECT_EQ(call("POST", "/v1/jobs/1", "{}", session).status, 405);
+}
+
+TEST_F(NodeEndToEndTest, ReceivedFaxIsPostedAgainUntilTheGatewayTakesIt) {
+    gateway_.failInbound(1);
+    NodeConfig config = makeConfig();
+    config.lines[0].line.number = "0312345001";
+    config.lines[0].line.stationId = "+81 3 1234 5001";
+    startNode(config);
+    ASSERT_TRUE(waitForHello());
+    std::string tiff = injectFax(2);
+
+    ASSERT_TRUE(eventually([&] { return postedReceptions().size() >= 2; }));
+    auto posts = postedReceptions();
+    auto record = posts[0]->getObject("record");
+    EXPECT_EQ(record->getValue<std::string>("record_id"),
+              posts[1]->getObject("record")->getValue<std::string>("record_id"));
+    EXPECT_EQ(record->getValue<std::string>("direction"), "receive");
+    EXPECT_EQ(record->getValue<std::string>("node_id"), "node-1");
+    EXPECT_EQ(record->getValue<std::string>("line"), "sim-1");
+    EXPECT_EQ(record->getValue<std::string>("called_number"), "0312345001");
+    EXPECT_EQ(record->getValue<std::string>("caller_number"), "0398765432");
+    EXPECT_EQ(record->getValue<std::string>("number"), "0398765432");
+    EXPECT_EQ(record->getValue<std::string>("remote_csid"), "+81 3 9876 5432");
+    EXPECT_EQ(record->getValue<int>("pages"), 2);
+    EXPECT_EQ(record->getValue<int>("pages_total"), 2);
+    EXPECT_EQ(record->getValue<std::string>("result"), "ok");
+    EXPECT_FALSE(record->has("job_id"));
+    EXPECT_EQ(decodeBase64(posts[1]->getValue<std::string>("tiff_base64")), tiff);
+    EXPECT_EQ(gateway_.requests("/node/v1/inbound")[1].authorization,
+              "Bearer " + gateway_.session());
+
+    // Deleted after the 200, and the heartbeats showed the line receiving meanwhile.
+    EXPECT_TRUE(eventually([&] { return node_->spool().listInbound().empty(); }));
+    EXPECT_TRUE(heartbeatShowed("receiving"));
+    EXPECT_TRUE(postedRecords().empty());  // receptions are not posted as records
+    node_->stop();
+    EXPECT_EQ(postedReceptions().size(), 2u);
+}
+
+TEST_F(NodeEndToEndTest, ReceivingLineTakesNoJobAndShowsInStatus) {
+    NodeConfig config = makeConfig();
+    config.lines[0].sim.pageMs = 60000;  // receives until the node stops
+    startNode(config);
+    ASSERT_TRUE(waitForHello());
+    injectFax(1);
+    ASSERT_TRUE(eventually([&] { return heartbeatShowed("receiving"); }));
+
+    HttpAnswer status = call("GET", "/v1/status", "", gateway_.session());
+    ASSERT_EQ(status.status, 200);
+    auto line = parseObject(status.body)->getArray("lines")->getObject(0);
+    EXPECT_EQ(line->getValue<std::string>("state"), "receiving");
+    HttpAnswer refused =
+        call("PUT", "/v1/jobs/3", jobBody(3, 1, "0312345678", 1), gateway_.session());
+    EXPECT_EQ(refused.status, 409) << refused.body;
+
+    // Stopping ends the reception; its record is spooled (and posted while the link still
+    // runs, or at the next start).
+    node_->stop();
+    auto receptions = node_->spool().listInbound();
+    std::string result;
+    if (!receptions.empty()) {
+        result = parseObject(receptions[0].json)->getValue<std::string>("result");
+    } else {
+        ASSERT_EQ(postedReceptions().size(), 1u);
+        result = postedReceptions()[0]->getObject("record")->getValue<std::string>("result");
+        EXPECT_FALSE(postedReceptions()[0]->has("tiff_base64") &&
+                     !postedReceptions()[0]->getValue<std::string>("tiff_base64").empty());
+    }
+    EXPECT_EQ(result, "failed");
+}
+
+TEST_F(NodeEndToEndTest, ReceptionsSpooledBeforeARestartArePostedAfterIt) {
+    std::string image = std::string("II*\0", 4) + "pages received before the restart";
+    {
+        RecordSpool spool(spoolDir_.path());
+        CommunicationRecord record;
+        record.recordId = "node-1-1000-3";
+        record.direction = "receive";
+        record.nodeId = "node-1";
+        record.line = "sim-1";
+        record.calledNumber = "0312345001";
+        record.callerNumber = "0398765432";
+        record.number = "0398765432";
+        record.pages = 1;
+        record.pagesTotal = 1;
+        record.result = "ok";
+        record.endedMs = 1000;
+        testing::writeFile(spool.inboundReceivePath("sim-1"), image);
+        spool.saveInbound(record, spool.inboundReceivePath("sim-1"));
+    }
+    startNode(makeConfig());
+    ASSERT_TRUE(eventually([&] { return !postedReceptions().empty(); }));
+    auto posted = postedReceptions()[0];
+    EXPECT_EQ(posted->getObject("record")->getValue<std::string>("record_id"), "node-1-1000-3");
+    EXPECT_EQ(decodeBase64(posted->getValue<std::string>("tiff_base64")), image);
+    EXPECT_TRUE(eventually([&] { return node_->spool().listInbound().empty(); }));
+}
+
+TEST_F(NodeEndToEndTest, ReceptionRefusedForGoodIsSetAside) {
+    gateway_.failInbound(1, 422);
+    startNode(makeConfig());
+    ASSERT_TRUE(waitForHello());
+    injectFax(1);
+    ASSERT_TRUE(eventually([&] { return !postedReceptions().empty(); }));
+    ASSERT_TRUE(eventually([&] { return node_->spool().listInbound().empty(); }));
+    std::string recordId =
+        postedReceptions()[0]->getObject("record")->getValue<std::string>("record_id");
+    std::string base = spoolDir_.path() + "/inbound/" + recordId;
+    EXPECT_TRUE(std::filesystem::exists(base + ".json.rejected"));
+    EXPECT_TRUE(std::filesystem::exists(base + ".tif.rejected"));
+    node_->stop();
+    EXPECT_EQ(postedReceptions().size(), 1u);
 }
 
 }  // namespace

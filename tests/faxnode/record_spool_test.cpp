@@ -135,5 +135,56 @@ TEST(RecordSpoolTest, UnwritableSpoolDirectoryIsAnError) {
     EXPECT_THROW(RecordSpool("/proc/faxnode-cannot-exist"), SpoolError);
 }
 
+TEST(RecordSpoolTest, ReceptionsSurviveARestartAndAreRemovedTogether) {
+    TempDir dir;
+    std::string image = std::string("II*\0", 4) + "received image";
+    {
+        RecordSpool spool(dir.path());
+        CommunicationRecord record = makeRecord("node-1-500-9", 500000);
+        record.direction = "receive";
+        record.calledNumber = "0312345001";
+        record.callerNumber = "0398765432";
+        std::string receiving = spool.inboundReceivePath("sim-1");
+        testing::writeFile(receiving, image);
+        spool.saveInbound(record, receiving);
+        EXPECT_FALSE(fs::exists(receiving));
+        spool.saveInbound(makeRecord("node-1-400-8", 400000), "");  // failed: no image
+        // A reception in progress when the process died.
+        testing::writeFile(spool.inboundReceivePath("sim-2"), "half");
+    }
+    RecordSpool spool(dir.path());  // the restart
+    EXPECT_FALSE(fs::exists(spool.inboundReceivePath("sim-2")));
+    auto receptions = spool.listInbound();
+    ASSERT_EQ(receptions.size(), 2u);
+    EXPECT_EQ(receptions[0].recordId, "node-1-400-8");
+    EXPECT_TRUE(receptions[0].tiffPath.empty());
+    EXPECT_EQ(receptions[1].recordId, "node-1-500-9");
+    EXPECT_EQ(testing::readFile(receptions[1].tiffPath), image);
+    std::string error;
+    auto parsed = parseCommunicationRecord(receptions[1].json, error);
+    ASSERT_TRUE(parsed) << error;
+    EXPECT_EQ(parsed->direction, "receive");
+    EXPECT_EQ(parsed->calledNumber, "0312345001");
+    EXPECT_EQ(parsed->callerNumber, "0398765432");
+    // Receptions are not records: the records list does not show them.
+    EXPECT_TRUE(spool.list().empty());
+
+    spool.removeInbound("node-1-500-9");
+    spool.removeInbound("node-1-500-9");  // already gone: not an error
+    EXPECT_FALSE(fs::exists(receptions[1].tiffPath));
+    spool.rejectInbound("node-1-400-8");
+    EXPECT_TRUE(spool.listInbound().empty());
+    EXPECT_TRUE(fs::exists(dir.path() + "/inbound/node-1-400-8.json.rejected"));
+}
+
+TEST(RecordSpoolTest, ImageWithoutItsRecordIsRemovedAtStart) {
+    TempDir dir;
+    { RecordSpool spool(dir.path()); }
+    testing::writeFile(dir.path() + "/inbound/node-1-1-1.tif", "orphan");
+    RecordSpool spool(dir.path());
+    EXPECT_FALSE(fs::exists(dir.path() + "/inbound/node-1-1-1.tif"));
+    EXPECT_TRUE(spool.listInbound().empty());
+}
+
 }  // namespace
 }  // namespace faxgate::node
