@@ -149,10 +149,14 @@ const std::vector<std::vector<std::string>> kMigrations = {
 
         // The next UID per mailbox lives apart from the messages so that it keeps rising
         // after the newest message is deleted (IMAP forbids reusing a UID).
+        // uid_validity is the IMAP UIDVALIDITY: the creation time in seconds, so a mailbox
+        // recreated in a new database file (UIDs starting again at 1) gets a new value.
         "CREATE TABLE mailbox_next_uid ("
         " user TEXT NOT NULL,"
         " folder TEXT NOT NULL,"
         " next_uid INTEGER NOT NULL,"
+        " uid_validity INTEGER NOT NULL"
+        "  DEFAULT (CAST(strftime('%s', 'now') AS INTEGER) % 4294967295 + 1),"
         " PRIMARY KEY (user, folder))",
         "CREATE TABLE mailbox ("
         " user TEXT NOT NULL,"
@@ -174,6 +178,31 @@ const std::vector<std::vector<std::string>> kMigrations = {
         " target TEXT NOT NULL,"
         " changes TEXT NOT NULL)",
         "CREATE INDEX records_by_started ON records(started_ms)",
+
+        // Routing of received faxes (sqlite_store_routing.cpp). Receptions keep the number
+        // called (DID), the caller's number and the routing decision with their record.
+        "ALTER TABLE records ADD COLUMN called_number TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE records ADD COLUMN caller_number TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE records ADD COLUMN routed_to TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE users ADD COLUMN attachment_format TEXT NOT NULL DEFAULT 'pdf'",
+        // users: one user ID per line, in the order given.
+        "CREATE TABLE routing_rules ("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " field TEXT NOT NULL,"
+        " match TEXT NOT NULL,"
+        " value TEXT NOT NULL,"
+        " users TEXT NOT NULL,"
+        " priority INTEGER NOT NULL,"
+        " notes TEXT NOT NULL)",
+        "CREATE TABLE routing_default ("
+        " position INTEGER PRIMARY KEY,"
+        " user TEXT NOT NULL)",
+        "CREATE TABLE routing_blocks ("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " field TEXT NOT NULL,"
+        " match TEXT NOT NULL,"
+        " value TEXT NOT NULL,"
+        " notes TEXT NOT NULL)",
     },
 };
 
@@ -230,13 +259,17 @@ void checkUser(const char* operation, const User& user) {
         fail(operation, "user " + user.id + ": resolution '" + user.resolution +
                             "' is neither 'fine' nor 'normal'");
     }
+    if (!isAttachmentFormat(user.attachmentFormat)) {
+        fail(operation, "user " + user.id + ": attachment format '" + user.attachmentFormat +
+                            "' is not 'pdf', 'tiff' or 'both'");
+    }
 }
 
 // User columns in the order of UserRow.
 const std::string kUserColumns =
-    "id, password_hash, role, email, default_node, resolution, cover_page";
-using UserRow =
-    Poco::Tuple<std::string, std::string, std::string, std::string, std::string, std::string, int>;
+    "id, password_hash, role, email, default_node, resolution, cover_page, attachment_format";
+using UserRow = Poco::Tuple<std::string, std::string, std::string, std::string, std::string,
+                            std::string, int, std::string>;
 
 User toUser(const UserRow& row) {
     User user;
@@ -249,6 +282,7 @@ User toUser(const UserRow& row) {
     user.defaultNode = row.get<4>();
     user.resolution = row.get<5>();
     user.coverPage = row.get<6>() != 0;
+    user.attachmentFormat = row.get<7>();
     return user;
 }
 
@@ -352,10 +386,12 @@ Attempt toAttempt(const AttemptRow& row) {
 
 const std::string kRecordColumns =
     "record_id, direction, job_id, attempt, node_id, line, number, remote_csid, pages,"
-    " pages_total, duration_ms, bit_rate, ecm, result, reason, started_ms, ended_ms";
+    " pages_total, duration_ms, bit_rate, ecm, result, reason, started_ms, ended_ms,"
+    " called_number, caller_number, routed_to";
 using RecordRow =
     Poco::Tuple<std::string, std::string, Int64, int, std::string, std::string, std::string,
-                std::string, int, int, Int64, int, int, std::string, std::string, Int64, Int64>;
+                std::string, int, int, Int64, int, int, std::string, std::string, Int64, Int64,
+                std::string, std::string, std::string>;
 
 CommunicationRecord toRecord(const RecordRow& row) {
     CommunicationRecord record;
@@ -376,6 +412,9 @@ CommunicationRecord toRecord(const RecordRow& row) {
     record.reason = row.get<14>();
     record.startedMs = row.get<15>();
     record.endedMs = row.get<16>();
+    record.calledNumber = row.get<17>();
+    record.callerNumber = row.get<18>();
+    record.routedTo = row.get<19>();
     return record;
 }
 
@@ -466,13 +505,14 @@ bool recordExists(Session& session, const std::string& recordId) {
 bool insertRecord(Session& session, const CommunicationRecord& record) {
     if (recordExists(session, record.recordId)) return false;
     session << "INSERT INTO records (" + kRecordColumns +
-                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         bind(record.recordId), bind(record.direction), bind(Int64{record.jobId}),
         bind(record.attempt), bind(record.nodeId), bind(record.line), bind(record.number),
         bind(record.remoteCsid), bind(record.pages), bind(record.pagesTotal),
         bind(Int64{record.durationMs}), bind(record.bitRate), bind(record.ecm ? 1 : 0),
         bind(record.result), bind(record.reason), bind(Int64{record.startedMs}),
-        bind(Int64{record.endedMs}), now;
+        bind(Int64{record.endedMs}), bind(record.calledNumber), bind(record.callerNumber),
+        bind(record.routedTo), now;
     return true;
 }
 
@@ -657,9 +697,10 @@ void SqliteStore::addUser(const User& user) {
         int count = 0;
         session_ << "SELECT COUNT(*) FROM users WHERE id = ?", bind(user.id), into(count), now;
         if (count > 0) fail("addUser", "user " + user.id + " already exists");
-        session_ << "INSERT INTO users (" + kUserColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?)",
+        session_ << "INSERT INTO users (" + kUserColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             bind(user.id), bind(user.passwordHash), bind(toString(user.role)), bind(user.email),
-            bind(user.defaultNode), bind(user.resolution), bind(user.coverPage ? 1 : 0), now;
+            bind(user.defaultNode), bind(user.resolution), bind(user.coverPage ? 1 : 0),
+            bind(user.attachmentFormat), now;
     });
 }
 
@@ -667,10 +708,10 @@ void SqliteStore::updateUser(const User& user) {
     checkUser("updateUser", user);
     writeTransaction("updateUser", [&] {
         session_ << "UPDATE users SET password_hash = ?, role = ?, email = ?, default_node = ?,"
-                    " resolution = ?, cover_page = ? WHERE id = ?",
+                    " resolution = ?, cover_page = ?, attachment_format = ? WHERE id = ?",
             bind(user.passwordHash), bind(toString(user.role)), bind(user.email),
             bind(user.defaultNode), bind(user.resolution), bind(user.coverPage ? 1 : 0),
-            bind(user.id), now;
+            bind(user.attachmentFormat), bind(user.id), now;
         if (changedRows(session_) != 1) fail("updateUser", "no user " + user.id);
     });
 }

@@ -111,6 +111,30 @@ class SqliteStore : public Store {
     std::vector<MailboxMessage> listMailbox(const std::string& user,
                                             const std::string& folder) override;
 
+    // Mailboxes (IMAP) (sqlite_store_mailbox.cpp).
+    uint32_t mailboxUidValidity(const std::string& user, const std::string& folder) override;
+    int64_t mailboxUidNext(const std::string& user, const std::string& folder) override;
+    std::vector<MailboxMessage> listMailboxHeaders(const std::string& user,
+                                                   const std::string& folder) override;
+    std::optional<MailboxMessage> loadMailboxMessage(const std::string& user,
+                                                     const std::string& folder,
+                                                     int64_t uid) override;
+    bool setMailboxFlags(const std::string& user, const std::string& folder, int64_t uid,
+                         const std::string& flags) override;
+    std::vector<int64_t> expungeMailbox(const std::string& user, const std::string& folder,
+                                        const std::optional<std::vector<int64_t>>& onlyUids)
+        override;
+    std::optional<int64_t> copyToMailbox(const std::string& user, const std::string& fromFolder,
+                                         int64_t uid, const std::string& toFolder) override;
+
+    // Routing and receptions (sqlite_store_routing.cpp).
+    RoutingRules loadRoutingRules() override;
+    void replaceRoutingRules(const RoutingRules& rules) override;
+    std::optional<CommunicationRecord> findRecord(const std::string& recordId) override;
+    bool storeReception(const CommunicationRecord& record,
+                        const std::vector<MailboxMessage>& messages,
+                        const std::vector<OutboxMail>& mails) override;
+
     // Administration (sqlite_store_admin.cpp).
     std::vector<CommunicationRecord> findRecords(const RecordFilter& filter) override;
     void addUserAudited(const User& user, const AuditEntry& entry) override;

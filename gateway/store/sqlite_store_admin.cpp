@@ -50,10 +50,12 @@ void checkAudit(const char* operation, const AuditEntry& entry) {
 
 const std::string kRecordColumns =
     "record_id, direction, job_id, attempt, node_id, line, number, remote_csid, pages,"
-    " pages_total, duration_ms, bit_rate, ecm, result, reason, started_ms, ended_ms";
+    " pages_total, duration_ms, bit_rate, ecm, result, reason, started_ms, ended_ms,"
+    " called_number, caller_number, routed_to";
 using RecordRow =
     Poco::Tuple<std::string, std::string, Int64, int, std::string, std::string, std::string,
-                std::string, int, int, Int64, int, int, std::string, std::string, Int64, Int64>;
+                std::string, int, int, Int64, int, int, std::string, std::string, Int64, Int64,
+                std::string, std::string, std::string>;
 
 CommunicationRecord toRecord(const RecordRow& row) {
     CommunicationRecord record;
@@ -74,6 +76,9 @@ CommunicationRecord toRecord(const RecordRow& row) {
     record.reason = row.get<14>();
     record.startedMs = row.get<15>();
     record.endedMs = row.get<16>();
+    record.calledNumber = row.get<17>();
+    record.callerNumber = row.get<18>();
+    record.routedTo = row.get<19>();
     return record;
 }
 
@@ -115,15 +120,16 @@ void insertAudit(Session& session, const AuditEntry& entry) {
 void writeUser(Session& session, const User& user, bool insert) {
     if (insert) {
         session << "INSERT INTO users (id, password_hash, role, email, default_node, resolution,"
-                   " cover_page) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   " cover_page, attachment_format) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             bind(user.id), bind(user.passwordHash), bind(toString(user.role)), bind(user.email),
-            bind(user.defaultNode), bind(user.resolution), bind(user.coverPage ? 1 : 0), now;
+            bind(user.defaultNode), bind(user.resolution), bind(user.coverPage ? 1 : 0),
+            bind(user.attachmentFormat), now;
     } else {
         session << "UPDATE users SET password_hash = ?, role = ?, email = ?, default_node = ?,"
-                   " resolution = ?, cover_page = ? WHERE id = ?",
+                   " resolution = ?, cover_page = ?, attachment_format = ? WHERE id = ?",
             bind(user.passwordHash), bind(toString(user.role)), bind(user.email),
             bind(user.defaultNode), bind(user.resolution), bind(user.coverPage ? 1 : 0),
-            bind(user.id), now;
+            bind(user.attachmentFormat), bind(user.id), now;
     }
 }
 

@@ -7,6 +7,7 @@
 // mismatch) are thrown as StoreError.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -131,6 +132,46 @@ public:
     virtual int64_t appendToMailbox(const MailboxMessage& message) = 0;
     virtual std::vector<MailboxMessage> listMailbox(const std::string& user,
                                                     const std::string& folder) = 0;
+
+    // Mailboxes (IMAP). A mailbox (user, folder) exists once it is first used; every method
+    // below creates it empty if needed, so a user always sees the fixed folders.
+    // UIDVALIDITY of the mailbox: chosen when it is created, never changed afterwards.
+    virtual uint32_t mailboxUidValidity(const std::string& user, const std::string& folder) = 0;
+    // The UID the next appended message will get.
+    virtual int64_t mailboxUidNext(const std::string& user, const std::string& folder) = 0;
+    // As listMailbox, without the bodies: data is empty and size holds its length.
+    virtual std::vector<MailboxMessage> listMailboxHeaders(const std::string& user,
+                                                           const std::string& folder) = 0;
+    virtual std::optional<MailboxMessage> loadMailboxMessage(const std::string& user,
+                                                             const std::string& folder,
+                                                             int64_t uid) = 0;
+    // Replaces the flags (space separated) of one message; false if there is no such message.
+    virtual bool setMailboxFlags(const std::string& user, const std::string& folder, int64_t uid,
+                                 const std::string& flags) = 0;
+    // Removes the messages flagged \Deleted (only those among `onlyUids` when given) and
+    // returns their UIDs, rising.
+    virtual std::vector<int64_t> expungeMailbox(
+        const std::string& user, const std::string& folder,
+        const std::optional<std::vector<int64_t>>& onlyUids) = 0;
+    // Copies one message (data, date, flags) to another folder of the same user; returns its
+    // new UID, or nothing if the source message does not exist.
+    virtual std::optional<int64_t> copyToMailbox(const std::string& user,
+                                                 const std::string& fromFolder, int64_t uid,
+                                                 const std::string& toFolder) = 0;
+
+    // Routing and receptions (received faxes: gateway/routing/, gateway/delivery/inbound_*).
+    // The routing table as a whole: rules (by priority, then ID), default route, block list.
+    virtual RoutingRules loadRoutingRules() = 0;
+    // Replaces the whole table in one transaction. Rules are validated (StoreError naming the
+    // rule): a value, at least one user, known field/match combinations for block entries.
+    virtual void replaceRoutingRules(const RoutingRules& rules) = 0;
+    virtual std::optional<CommunicationRecord> findRecord(const std::string& recordId) = 0;
+    // A received fax, all or nothing: stores the record (with its routedTo decision), files
+    // `messages` into the mailboxes and queues `mails` in the outbox. Returns false and
+    // changes nothing if the record ID is already known (the node posted it again).
+    virtual bool storeReception(const CommunicationRecord& record,
+                                const std::vector<MailboxMessage>& messages,
+                                const std::vector<OutboxMail>& mails) = 0;
 
     // Administration. Each change is written together with its audit entry, in one
     // transaction: a change is never without its entry, nor an entry without its change.

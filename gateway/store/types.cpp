@@ -48,6 +48,18 @@ std::optional<Enum> valueOf(const std::array<std::pair<Enum, const char*>, N>& n
     return std::nullopt;
 }
 
+constexpr std::array<std::pair<RouteField, const char*>, 3> kRouteFieldNames{{
+    {RouteField::Called, "called"},
+    {RouteField::Caller, "caller"},
+    {RouteField::Csid, "csid"},
+}};
+
+constexpr std::array<std::pair<RouteMatch, const char*>, 3> kRouteMatchNames{{
+    {RouteMatch::Exact, "exact"},
+    {RouteMatch::Prefix, "prefix"},
+    {RouteMatch::Pattern, "pattern"},
+}};
+
 }  // namespace
 
 std::string toString(Role role) { return nameOf(kRoleNames, role); }
@@ -68,6 +80,21 @@ std::optional<JobState> jobStateFromString(const std::string& text) {
 
 bool isFinal(JobState state) {
     return state == JobState::Done || state == JobState::Failed || state == JobState::Cancelled;
+}
+
+bool isAttachmentFormat(const std::string& format) {
+    return format == "pdf" || format == "tiff" || format == "both";
+}
+
+std::string toString(RouteField field) { return nameOf(kRouteFieldNames, field); }
+std::string toString(RouteMatch match) { return nameOf(kRouteMatchNames, match); }
+
+std::optional<RouteField> routeFieldFromString(const std::string& text) {
+    return valueOf(kRouteFieldNames, text);
+}
+
+std::optional<RouteMatch> routeMatchFromString(const std::string& text) {
+    return valueOf(kRouteMatchNames, text);
 }
 
 }  // namespace faxgate::gateway

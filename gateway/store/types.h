@@ -23,7 +23,11 @@ struct User {
     std::string defaultNode;         // per-user node table: this node first; empty = priority table
     std::string resolution = "fine"; // "fine" (204x196) or "normal" (204x98)
     bool coverPage = true;           // put a cover page in front of the document
+    std::string attachmentFormat = "pdf";  // received faxes attached as "pdf", "tiff" or "both"
 };
+
+// True for the attachment formats a user may choose: "pdf", "tiff", "both".
+bool isAttachmentFormat(const std::string& format);
 
 // How often and when a failed call is tried again. Defaults are HylaFAX's.
 struct RetryPolicy {
@@ -96,6 +100,9 @@ struct CommunicationRecord {
     std::string line;
     std::string number;              // the remote number
     std::string remoteCsid;
+    std::string calledNumber;        // receptions: our number that was called (DID), if known
+    std::string callerNumber;        // receptions: the caller's number (CLIP), if known
+    std::string routedTo;            // receptions: comma-separated user IDs, "blocked" or ""
     int pages = 0;                   // confirmed pages
     int pagesTotal = 0;
     int64_t durationMs = 0;
@@ -140,6 +147,39 @@ struct MailboxMessage {
     std::string data;
     int64_t internalDateMs = 0;
     std::string flags;               // space separated, e.g. "\\Seen"
+    int64_t size = 0;                // bytes of data; set by listMailboxHeaders (data empty)
+};
+
+// Routing of received faxes (gateway/routing/routing_table.h explains the order of rules).
+enum class RouteField { Called, Caller, Csid };      // which part of the reception is matched
+enum class RouteMatch { Exact, Prefix, Pattern };    // how the value is compared
+std::string toString(RouteField field);              // "called", "caller", "csid"
+std::string toString(RouteMatch match);              // "exact", "prefix", "pattern"
+std::optional<RouteField> routeFieldFromString(const std::string& text);
+std::optional<RouteMatch> routeMatchFromString(const std::string& text);
+
+struct RoutingRule {
+    int64_t id = 0;                  // assigned by the store, kept across replaceRoutingRules
+    RouteField field = RouteField::Called;
+    RouteMatch match = RouteMatch::Exact;
+    std::string value;               // number, prefix, or pattern ('?' one char, '*' any run)
+    std::vector<std::string> users;  // user IDs the fax goes to; at least one
+    int priority = 0;                // tie-break among equally specific rules: lower wins
+    std::string notes;               // for administrators
+};
+
+// A blocked caller number or CSID: faxes from it are recorded, never delivered.
+struct BlockEntry {
+    RouteField field = RouteField::Caller;  // Caller or Csid
+    RouteMatch match = RouteMatch::Exact;   // Exact or Prefix
+    std::string value;
+    std::string notes;
+};
+
+struct RoutingRules {
+    std::vector<RoutingRule> rules;
+    std::vector<std::string> defaultUsers;  // no rule matched: these users; empty = the admins
+    std::vector<BlockEntry> blocked;
 };
 
 }  // namespace faxgate::gateway

@@ -177,6 +177,61 @@ class FakeStore : public Store {
         return it == mailboxes_.end() ? std::vector<MailboxMessage>{} : it->second;
     }
 
+    // Mailboxes (IMAP), simply: UIDs are positions + 1, so expunge and copy are not offered.
+    uint32_t mailboxUidValidity(const std::string&, const std::string&) override { return 1; }
+    int64_t mailboxUidNext(const std::string& user, const std::string& folder) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto it = mailboxes_.find({user, folder});
+        return it == mailboxes_.end() ? 1 : int64_t(it->second.size()) + 1;
+    }
+    std::vector<MailboxMessage> listMailboxHeaders(const std::string& user,
+                                                   const std::string& folder) override {
+        std::vector<MailboxMessage> messages = listMailbox(user, folder);
+        for (auto& message : messages) {
+            message.size = int64_t(message.data.size());
+            message.data.clear();
+        }
+        return messages;
+    }
+    std::optional<MailboxMessage> loadMailboxMessage(const std::string& user,
+                                                     const std::string& folder,
+                                                     int64_t uid) override {
+        for (const auto& message : listMailbox(user, folder)) {
+            if (message.uid == uid) return message;
+        }
+        return std::nullopt;
+    }
+    bool setMailboxFlags(const std::string& user, const std::string& folder, int64_t uid,
+                         const std::string& flags) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (auto& message : mailboxes_[{user, folder}]) {
+            if (message.uid == uid) {
+                message.flags = flags;
+                return true;
+            }
+        }
+        return false;
+    }
+    std::vector<int64_t> expungeMailbox(const std::string&, const std::string&,
+                                        const std::optional<std::vector<int64_t>>&) override {
+        unused("expungeMailbox");
+    }
+    std::optional<int64_t> copyToMailbox(const std::string&, const std::string&, int64_t,
+                                         const std::string&) override {
+        unused("copyToMailbox");
+    }
+
+    // Routing and receptions: not used by the delivery tests (inbound tests use SQLite).
+    RoutingRules loadRoutingRules() override { unused("loadRoutingRules"); }
+    void replaceRoutingRules(const RoutingRules&) override { unused("replaceRoutingRules"); }
+    std::optional<CommunicationRecord> findRecord(const std::string&) override {
+        unused("findRecord");
+    }
+    bool storeReception(const CommunicationRecord&, const std::vector<MailboxMessage>&,
+                        const std::vector<OutboxMail>&) override {
+        unused("storeReception");
+    }
+
     // Administration: the changes go through the plain methods, the entries into a list.
     std::vector<CommunicationRecord> findRecords(const RecordFilter&) override {
         unused("findRecords");
