@@ -36,6 +36,7 @@ class UsageError : public std::runtime_error {
 const std::set<std::string> kValueOptions = {"url",           "user",
                                              "config",        "email",
                                              "node",          "resolution",
+                                             "attachment",
                                              "secret",        "priority",
                                              "keep-free",     "kill-time-ms",
                                              "max-dials",     "max-connected-tries",
@@ -101,9 +102,9 @@ const char* const kUsage =
     "Commands:\n"
     "  users list | show ID | passwd ID\n"
     "  users add ID [--admin] [--email ADDR] [--node NODE] [--resolution fine|normal] "
-    "[--no-cover]\n"
+    "[--no-cover] [--attachment pdf|tiff|both]\n"
     "  users set ID [--email ADDR] [--node NODE] [--resolution R] [--role user|admin]"
-    " [--cover yes|no]\n"
+    " [--cover yes|no] [--attachment pdf|tiff|both]\n"
     "  nodes list | show ID\n"
     "  nodes add ID --url URL --secret SECRET [NODE OPTIONS]\n"
     "  nodes set ID [--url URL] [--secret SECRET] [NODE OPTIONS]\n"
@@ -146,16 +147,17 @@ const std::map<std::string, CommandSpec>& commandSpecs() {
         {"users show", {"users show ID: one user", {}, 3, 3}},
         {"users add",
          {"users add ID [--admin] [--email ADDR] [--node NODE] [--resolution fine|normal] "
-          "[--no-cover]: a new user (password prompted, or the next stdin line)",
-          {"admin", "email", "node", "resolution", "no-cover"},
+          "[--no-cover] [--attachment pdf|tiff|both]: a new user (password prompted, or the next"
+          " stdin line)",
+          {"admin", "email", "node", "resolution", "no-cover", "attachment"},
           3,
           3}},
         {"users passwd",
          {"users passwd ID: set a new password (prompted or next stdin line)", {}, 3, 3}},
         {"users set",
          {"users set ID [--email ADDR] [--node NODE] [--resolution fine|normal] "
-          "[--role user|admin] [--cover yes|no]: change a user",
-          {"email", "node", "resolution", "role", "cover"},
+          "[--role user|admin] [--cover yes|no] [--attachment pdf|tiff|both]: change a user",
+          {"email", "node", "resolution", "role", "cover", "attachment"},
           3,
           3}},
         {"nodes list", {"nodes list: all nodes with their live state", {}, 2, 2}},
@@ -254,6 +256,7 @@ class Commands {
             if (p_.has("node")) body.set("default_node", p_.get("node"));
             if (p_.has("resolution")) body.set("resolution", p_.get("resolution"));
             if (p_.has("no-cover")) body.set("cover_page", false);
+            if (p_.has("attachment")) body.set("attachment_format", p_.get("attachment"));
             return change("POST", "/api/v1/users", body, "user " + w[2] + " added");
         }
         if (command == "users passwd") {
@@ -268,6 +271,7 @@ class Commands {
             if (p_.has("node")) body.set("default_node", p_.get("node"));
             if (p_.has("resolution")) body.set("resolution", p_.get("resolution"));
             if (p_.has("role")) body.set("role", p_.get("role"));
+            if (p_.has("attachment")) body.set("attachment_format", p_.get("attachment"));
             if (p_.has("cover")) {
                 const std::string cover = p_.get("cover");
                 if (cover != "yes" && cover != "no") throw UsageError("--cover takes yes or no");

@@ -47,6 +47,7 @@ Object userJson(const User& user) {
     o.set("default_node", user.defaultNode);
     o.set("resolution", user.resolution);
     o.set("cover_page", user.coverPage);
+    o.set("attachment_format", user.attachmentFormat);
     return o;
 }
 
@@ -451,7 +452,7 @@ void AdminApi::handle(Poco::Net::HTTPServerRequest& request,
         if (path.size() == 1 && method == "POST") {
             auto in = body();
             rejectUnknownFields(*in, {"id", "password", "role", "email", "default_node",
-                                      "resolution", "cover_page"});
+                                      "resolution", "cover_page", "attachment_format"});
             User user;
             user.id = requireString(*in, "id");
             checkId("id", user.id);
@@ -474,6 +475,12 @@ void AdminApi::handle(Poco::Net::HTTPServerRequest& request,
                 badRequest("field 'resolution' must be 'fine' or 'normal'");
             }
             if (in->has("cover_page")) user.coverPage = requireBool(*in, "cover_page");
+            if (in->has("attachment_format")) {
+                user.attachmentFormat = requireString(*in, "attachment_format");
+            }
+            if (!isAttachmentFormat(user.attachmentFormat)) {
+                badRequest("field 'attachment_format' must be 'pdf', 'tiff' or 'both'");
+            }
             if (store_.findUser(user.id)) throw HttpError(409, "user '" + user.id + "' exists");
             user.passwordHash = hashPassword(password);
             changes = userJson(user);
@@ -493,7 +500,7 @@ void AdminApi::handle(Poco::Net::HTTPServerRequest& request,
             if (method != "PATCH") methodNotAllowed("GET or PATCH");
             auto in = body();
             rejectUnknownFields(*in, {"password", "role", "email", "default_node", "resolution",
-                                      "cover_page"});
+                                      "cover_page", "attachment_format"});
             const User before = *user;
             Object changes;
             if (in->has("password")) {
@@ -524,6 +531,12 @@ void AdminApi::handle(Poco::Net::HTTPServerRequest& request,
                 }
             }
             if (in->has("cover_page")) user->coverPage = requireBool(*in, "cover_page");
+            if (in->has("attachment_format")) {
+                user->attachmentFormat = requireString(*in, "attachment_format");
+                if (!isAttachmentFormat(user->attachmentFormat)) {
+                    badRequest("field 'attachment_format' must be 'pdf', 'tiff' or 'both'");
+                }
+            }
             if (before.role == Role::Admin && user->role != Role::Admin) {
                 const auto users = store_.listUsers();
                 const auto admins = std::count_if(users.begin(), users.end(), [](const User& u) {

@@ -11,6 +11,7 @@
 #include <functional>
 
 #include "gateway/api/admin_api.h"
+#include "gateway/api/inbound_api.h"
 #include "gateway/api/json_http.h"
 
 namespace faxgate::gateway {
@@ -101,11 +102,12 @@ CommunicationRecord parseRecord(const Poco::JSON::Object& object) {
 class Router : public Poco::Net::HTTPRequestHandlerFactory {
 public:
     Router(const ApiServerOptions& options, Store& store, NodeRegistry& registry,
-           Scheduler& scheduler)
+           Scheduler& scheduler, InboundDelivery* inbound)
         : options_(options),
           registry_(registry),
           scheduler_(scheduler),
-          admin_(adminOptions(options), store, registry, scheduler) {}
+          admin_(adminOptions(options), store, registry, scheduler),
+          inbound_(inbound ? std::make_unique<InboundApi>(*inbound) : nullptr) {}
 
     Poco::Net::HTTPRequestHandler* createRequestHandler(
         const Poco::Net::HTTPServerRequest& request) override {
@@ -116,6 +118,8 @@ public:
             return post(method, [this](auto& q, auto& s) { heartbeat(q, s); });
         if (path == "/node/v1/records")
             return post(method, [this](auto& q, auto& s) { records(q, s); });
+        if (path == "/node/v1/inbound")
+            return post(method, [this](auto& q, auto& s) { inbound(q, s); });
         if (path.rfind("/api/v1/", 0) == 0) {
             return new GuardedHandler([this](auto& q, auto& s) { admin_.handle(q, s); });
         }
@@ -194,23 +198,31 @@ private:
         sendJson(response, 200, result);
     }
 
+    void inbound(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {
+        const std::string nodeId = authenticatedNode(request);
+        if (!inbound_) throw HttpError(503, "this gateway does not accept received faxes");
+        auto body = readJsonObject(request, options_.maxInboundBytes);
+        sendJson(response, 200, inbound_->handle(nodeId, *body));
+    }
+
     const ApiServerOptions options_;
     NodeRegistry& registry_;
     Scheduler& scheduler_;
     AdminApi admin_;
+    std::unique_ptr<InboundApi> inbound_;  // null: received faxes are refused (503)
 };
 
 }  // namespace
 
 ApiServer::ApiServer(const ApiServerOptions& options, Store& store, NodeRegistry& registry,
-                     Scheduler& scheduler) {
+                     Scheduler& scheduler, InboundDelivery* inbound) {
     Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(options.listenAddress, options.port));
     auto* params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(options.maxThreads);
     params->setMaxQueued(options.maxQueuedConnections);
     params->setTimeout(Poco::Timespan(options.timeoutMs * 1000));
     params->setKeepAlive(true);
-    server_ = std::make_unique<Poco::Net::HTTPServer>(new Router(options, store, registry, scheduler),
+    server_ = std::make_unique<Poco::Net::HTTPServer>(new Router(options, store, registry, scheduler, inbound),
                                                       socket, params);
 }
 

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "gateway/delivery/inbound_delivery.h"
 #include "gateway/nodes/node_registry.h"
 #include "gateway/scheduler/scheduler.h"
 #include "gateway/store/store.h"
@@ -22,6 +23,7 @@ struct ApiServerOptions {
     std::string listenAddress = "127.0.0.1";
     uint16_t port = 8080;                      // 0 = any free port (tests)
     size_t maxRequestBytes = 1024 * 1024;      // node calls carry records, not documents
+    size_t maxInboundBytes = 64 * 1024 * 1024; // POST /node/v1/inbound: a received fax, base64
     int maxThreads = 16;
     int maxQueuedConnections = 64;
     int64_t timeoutMs = 15000;                 // receive/send time-out per connection
@@ -29,8 +31,10 @@ struct ApiServerOptions {
 
 class ApiServer {
 public:
+    // `inbound` receives the faxes nodes post (POST /node/v1/inbound); without it that
+    // resource answers 503. Everything passed must outlive the server.
     ApiServer(const ApiServerOptions& options, Store& store, NodeRegistry& registry,
-              Scheduler& scheduler);
+              Scheduler& scheduler, InboundDelivery* inbound = nullptr);
     ~ApiServer();
     void start();
     void stop();
