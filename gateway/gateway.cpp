@@ -9,10 +9,12 @@
 
 #include "gateway/api/api_server.h"
 #include "gateway/conversion_worker.h"
+#include "gateway/delivery/inbound_delivery.h"
 #include "gateway/delivery/outbox.h"
 #include "gateway/delivery/report_delivery.h"
 #include "gateway/delivery/smtp_relay.h"
 #include "gateway/image/tiff_to_pdf.h"
+#include "gateway/imap/imap_server.h"
 #include "gateway/nodes/node_registry.h"
 #include "gateway/scheduler/scheduler.h"
 #include "gateway/smtp/smtp_server.h"
@@ -56,6 +58,7 @@ struct Gateway::Parts {
     std::unique_ptr<SmtpRelay> relay;
     std::unique_ptr<Outbox> outbox;
     std::unique_ptr<ReportDelivery> reports;
+    std::unique_ptr<InboundDelivery> inbound;
     std::unique_ptr<NodeRegistry> nodes;
     std::unique_ptr<Scheduler> scheduler;
     std::unique_ptr<ConversionWorker> conversion;
@@ -63,6 +66,7 @@ struct Gateway::Parts {
     std::unique_ptr<SmtpIntake> intake;
     std::unique_ptr<ApiServer> api;
     std::unique_ptr<SmtpServer> smtp;
+    std::unique_ptr<ImapServer> imap;
     bool running = false;
 
     // Every job of the submission is final: the sender gets the report.
@@ -113,6 +117,12 @@ Gateway::Gateway(GatewayConfig config) : parts_(std::make_unique<Parts>()) {
         });
     }
 
+    InboundDeliveryOptions inbound;
+    inbound.mail.templatesDir = c.templatesDir;
+    inbound.mail.fromAddress = c.reportFrom;
+    inbound.mail.hostname = c.hostname;
+    p.inbound = std::make_unique<InboundDelivery>(*p.store, p.outbox.get(), inbound, nowMs);
+
     NodeRegistryOptions registry;
     registry.heartbeatIntervalMs = c.nodeHeartbeatIntervalMs;
     p.nodes = std::make_unique<NodeRegistry>(*p.store, registry, nowMs);
@@ -159,8 +169,24 @@ Gateway::Gateway(GatewayConfig config) : parts_(std::make_unique<Parts>()) {
     api.port = static_cast<uint16_t>(c.httpPort);
     api.maxRequestBytes = static_cast<size_t>(c.httpMaxRequestBytes);
     api.maxThreads = c.httpMaxThreads;
-    p.api = std::make_unique<ApiServer>(api, *p.store, *p.nodes, *p.scheduler);
+    api.maxInboundBytes = static_cast<size_t>(c.httpMaxInboundBytes);
+    p.api = std::make_unique<ApiServer>(api, *p.store, *p.nodes, *p.scheduler, p.inbound.get());
     p.smtp = std::make_unique<SmtpServer>(smtpOptions(c), *p.intake);
+    if (c.imapEnabled) {
+        ImapServerOptions imap;
+        imap.listenAddress = c.imapListenAddress;
+        imap.port = static_cast<uint16_t>(c.imapPort);
+        imap.implicitTlsPort = static_cast<uint16_t>(c.imapImplicitTlsPort);
+        imap.hostname = c.hostname;
+        imap.tlsCertificateFile = c.imapTlsCertificateFile;
+        imap.tlsPrivateKeyFile = c.imapTlsPrivateKeyFile;
+        imap.allowPlaintextLogin = c.imapAllowPlaintextLogin;
+        imap.maxLiteralBytes = static_cast<size_t>(c.imapMaxLiteralBytes);
+        imap.idleTimeoutMs = c.imapIdleTimeoutMs;
+        imap.maxConnections = static_cast<size_t>(c.imapMaxConnections);
+        imap.maxConnectionsPerUser = static_cast<size_t>(c.imapMaxConnectionsPerUser);
+        p.imap = std::make_unique<ImapServer>(imap, *p.store);
+    }
 }
 
 Gateway::~Gateway() { stop(); }
@@ -174,9 +200,11 @@ void Gateway::start() {
     p.writer->start();
     p.api->start();
     p.smtp->start();
+    if (p.imap) p.imap->start();
     p.running = true;
-    logger().information("fax-gateway listening: SMTP %s:%hu, HTTP %s:%hu, store %s",
-                         p.config.smtpListenAddress, p.smtp->port(), p.config.httpListenAddress,
+    logger().information("fax-gateway listening: SMTP %s:%hu, IMAP %s:%hu, HTTP %s:%hu, store %s",
+                         p.config.smtpListenAddress, p.smtp->port(), p.config.imapListenAddress,
+                         p.imap ? p.imap->port() : uint16_t{0}, p.config.httpListenAddress,
                          p.api->port(), p.config.databasePath());
 }
 
@@ -184,6 +212,7 @@ void Gateway::stop() {
     Parts& p = *parts_;
     if (!p.running) return;
     p.running = false;
+    if (p.imap) p.imap->stop();
     p.smtp->stop();
     p.api->stop();
     p.writer->stop();
@@ -195,6 +224,7 @@ void Gateway::stop() {
 
 uint16_t Gateway::smtpPort() const { return parts_->smtp->port(); }
 uint16_t Gateway::httpPort() const { return parts_->api->port(); }
+uint16_t Gateway::imapPort() const { return parts_->imap ? parts_->imap->port() : 0; }
 Store& Gateway::store() { return *parts_->store; }
 
 }  // namespace faxgate::gateway

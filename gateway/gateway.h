@@ -24,6 +24,7 @@ class Gateway {
 
     uint16_t smtpPort() const;
     uint16_t httpPort() const;
+    uint16_t imapPort() const;  // 0 when imap.enabled is false
     Store& store();
 
   private:

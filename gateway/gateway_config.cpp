@@ -114,9 +114,22 @@ GatewayConfig loadGatewayConfig(const std::string& path) {
     table.list("smtp.trusted_networks", config.trustedNetworks);
     table.text("smtp.trusted_user", config.trustedUser);
 
+    table.flag("imap.enabled", config.imapEnabled);
+    table.text("imap.listen_address", config.imapListenAddress);
+    table.number("imap.port", config.imapPort, 0, 65535);
+    table.number("imap.implicit_tls_port", config.imapImplicitTlsPort, 0, 65535);
+    table.text("imap.tls_certificate", config.imapTlsCertificateFile);
+    table.text("imap.tls_private_key", config.imapTlsPrivateKeyFile);
+    table.flag("imap.allow_plaintext_login", config.imapAllowPlaintextLogin);
+    table.number("imap.max_literal_bytes", config.imapMaxLiteralBytes, 1024, 1LL << 30);
+    table.number("imap.idle_timeout_ms", config.imapIdleTimeoutMs, 1000, kMaxMs);
+    table.number("imap.max_connections", config.imapMaxConnections, 1, 10000);
+    table.number("imap.max_connections_per_user", config.imapMaxConnectionsPerUser, 1, 1000);
+
     table.text("http.listen_address", config.httpListenAddress);
     table.number("http.port", config.httpPort, 0, 65535);
     table.number("http.max_request_bytes", config.httpMaxRequestBytes, 4096, 1LL << 32);
+    table.number("http.max_inbound_bytes", config.httpMaxInboundBytes, 4096, 1LL << 32);
     table.number("http.max_threads", config.httpMaxThreads, 1, 1000);
     table.number("http.heartbeat_interval_ms", config.nodeHeartbeatIntervalMs, 100, 600000);
 
@@ -151,6 +164,10 @@ GatewayConfig loadGatewayConfig(const std::string& path) {
     }
     if (config.trustedNetworks.empty() != config.trustedUser.empty()) {
         table.fail("smtp.trusted_user", "set both trusted_networks and trusted_user, or none");
+    }
+    if (config.imapTlsCertificateFile.empty() && config.imapTlsPrivateKeyFile.empty()) {
+        config.imapTlsCertificateFile = config.tlsCertificateFile;
+        config.imapTlsPrivateKeyFile = config.tlsPrivateKeyFile;
     }
     if (config.reportFrom.empty()) config.reportFrom = "faxgate@" + config.faxDomain;
     return config;

@@ -42,10 +42,24 @@ struct GatewayConfig {
                                                   // without AUTH (scanners), comma separated
     std::string trustedUser;                      // smtp.trusted_user: their jobs' owner
 
+    // [imap] mailboxes for users' mail clients (received faxes, "Sent Faxes" reports)
+    bool imapEnabled = true;                      // imap.enabled
+    std::string imapListenAddress = "127.0.0.1";  // imap.listen_address
+    int imapPort = 1143;                          // imap.port (STARTTLS with a certificate)
+    int imapImplicitTlsPort = 0;                  // imap.implicit_tls_port (like 993); 0 = off
+    std::string imapTlsCertificateFile;           // imap.tls_certificate: default smtp's
+    std::string imapTlsPrivateKeyFile;            // imap.tls_private_key: default smtp's
+    bool imapAllowPlaintextLogin = true;          // imap.allow_plaintext_login
+    int64_t imapMaxLiteralBytes = 1024 * 1024;    // imap.max_literal_bytes
+    int64_t imapIdleTimeoutMs = 1800000;          // imap.idle_timeout_ms (RFC 3501: >= 30 min)
+    int imapMaxConnections = 200;                 // imap.max_connections
+    int imapMaxConnectionsPerUser = 10;           // imap.max_connections_per_user
+
     // [http] node protocol listener (and the admin API)
     std::string httpListenAddress = "127.0.0.1";  // http.listen_address
     int httpPort = 8080;                          // http.port
     int64_t httpMaxRequestBytes = 1024 * 1024;    // http.max_request_bytes
+    int64_t httpMaxInboundBytes = 64LL << 20;     // http.max_inbound_bytes: a received fax
     int httpMaxThreads = 16;                      // http.max_threads
     int64_t nodeHeartbeatIntervalMs = 2000;       // http.heartbeat_interval_ms asked of nodes
 

@@ -98,6 +98,7 @@ class Faxgate:
         self.dir = tempfile.mkdtemp(prefix="faxgate-e2e-")
         self.smtp_port = free_port()
         self.http_port = free_port()
+        self.imap_port = free_port()
         self.node_ports = [free_port() for _ in range(nodes)]
         self.sink = MailSink()
         self.processes = {}
@@ -119,6 +120,10 @@ port = {self.smtp_port}
 fax_domain = fax.local
 max_message_bytes = 2000000
 max_recipients = 10
+
+[imap]
+listen_address = 127.0.0.1
+port = {self.imap_port}
 
 [http]
 listen_address = 127.0.0.1
@@ -153,6 +158,7 @@ sim.busy = ^0399.*
 sim.no_answer = ^0398.*
 sim.fail = ^0397.*
 sim.fail_after_pages = 1
+sim.exchange_dir = {self.dir}/exchange
 """
 
     def gateway_cli(self, *args, stdin=None):
@@ -189,6 +195,7 @@ sim.fail_after_pages = 1
         self._spawn("gateway", [f"{BIN}/fax-gateway", "--config", f"{self.dir}/gateway.ini"])
         wait_for_port(self.smtp_port)
         wait_for_port(self.http_port)
+        wait_for_port(self.imap_port)
 
     def start_node(self, index):
         self._spawn(f"node-{index + 1}",
