@@ -29,6 +29,10 @@ listen_address = 127.0.0.1
 port = 2525
 fax_domain = fax.local
 
+[imap]
+listen_address = 127.0.0.1
+port = 1143
+
 [http]
 listen_address = 127.0.0.1
 port = 8080
@@ -60,6 +64,7 @@ sim.busy = ^0399.*
 sim.no_answer = ^0398.*
 sim.fail = ^0397.*
 sim.fail_after_pages = 1
+sim.exchange_dir = $run/exchange
 INI
 done
 
@@ -79,7 +84,8 @@ pids+=($!)
 
 cat <<TXT
 
-faxgate is running: SMTP 127.0.0.1:2525, gateway HTTP 127.0.0.1:8080, nodes 8081 and 8082.
+faxgate is running: SMTP 127.0.0.1:2525, IMAP 127.0.0.1:1143, gateway HTTP 127.0.0.1:8080,
+nodes 8081 and 8082.
 Working directory (store, spools, node logs): $run
 
 Send a fax (the result mail is printed here by the local relay):
@@ -91,6 +97,12 @@ Send a fax (the result mail is printed here by the local relay):
        --mail-rcpt 0312345678@fax.local --upload-file mail.eml
 
 Numbers starting 0399 are busy, 0398 never answer, 0397 fail after one page.
+0312345002 is node-2's own line: a fax to it is received there and filed, by the
+routing table (empty here, so: the administrators), in admin's INBOX. Read it over IMAP:
+  python3 -c 'import imaplib; c=imaplib.IMAP4("127.0.0.1",1143); c.login("admin","admin");
+              print(c.select("INBOX")); print(c.fetch("1","(BODY[HEADER.FIELDS (SUBJECT)])"))'
+Result reports are in each user's "Sent Faxes" folder too. The admin tool:
+  FAXGATE_URL=http://127.0.0.1:8080 FAXGATE_USER=admin $bin/fax-admin jobs list
 Ctrl-C stops everything.
 
 TXT
