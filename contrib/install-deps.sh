@@ -15,7 +15,7 @@ build_packages=(
   libmupdf-dev libmujs-dev libgumbo-dev libopenjp2-7-dev libjbig2dec0-dev
 )
 test_packages=(
-  python3 python3-aiosmtpd python3-pil swaks postfix poppler-utils libtiff-tools openssl curl
+  python3 python3-aiosmtpd python3-pil swaks postfix poppler-utils libtiff-tools openssl curl isync
 )
 
 packages=("${build_packages[@]}")

@@ -121,6 +121,53 @@ class ReceiveFaxTest(unittest.TestCase):
         finally:
             client.logout()
 
+    def test_mbsync_copies_the_mailboxes_to_a_local_maildir(self):
+        # mbsync (isync), a real IMAP client, syncs demo's folders: the reports are there.
+        self.fg.swaks("--from", "demo@example.com", "--to", "0312340001@fax.local",
+                      "--header", "Subject: for mbsync", "--body", "hello")
+        wait_for(lambda: [j for j in self.fg.query("SELECT state FROM jobs WHERE number = ?",
+                                                   ("0312340001",)) if j["state"] == "done"],
+                 60, "the fax for mbsync")
+        home = tempfile.mkdtemp(dir=self.fg.dir)
+        os.makedirs(f"{home}/mail")
+        with open(f"{home}/mbsyncrc", "w") as f:
+            f.write(f"""IMAPAccount faxgate
+Host 127.0.0.1
+Port {self.fg.imap_port}
+User demo
+Pass demo
+SSLType None
+AuthMechs LOGIN
+
+IMAPStore remote
+Account faxgate
+
+MaildirStore local
+Path {home}/mail/
+Inbox {home}/mail/INBOX
+SubFolders Verbatim
+
+Channel faxgate
+Far :remote:
+Near :local:
+Patterns *
+Create Near
+SyncState *
+""")
+        r = subprocess.run(["mbsync", "-c", f"{home}/mbsyncrc", "-a"], capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        sent_dir = f"{home}/mail/Sent Faxes/cur"
+        new_dir = f"{home}/mail/Sent Faxes/new"
+        files = [os.path.join(d, n) for d in (sent_dir, new_dir) if os.path.isdir(d)
+                 for n in os.listdir(d)]
+        subjects = []
+        for path in files:
+            with open(path, "rb") as f:
+                subjects.append(str(email.message_from_bytes(f.read(),
+                                                             policy=email.policy.default)["Subject"]))
+        self.assertTrue(any("0312340001" in s for s in subjects), subjects)
+
     def test_injected_fax_arrives_and_sent_reports_are_in_sent_faxes(self):
         inbox = f"{self.fg.dir}/node-1/inbox/sim-1"
         os.makedirs(inbox, exist_ok=True)
