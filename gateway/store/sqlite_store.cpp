@@ -1,7 +1,9 @@
 // SqliteStore: the Store interface on one SQLite file through Poco::Data (see sqlite_store.h).
 //
-// Layout of this file: schema and migrations, then row <-> struct conversions, then the
-// transaction helper, then the Store methods in the order of store.h. Enumerations are kept
+// Layout of this file: schema and migrations, then the row <-> struct conversions and
+// statement helpers only this file uses, then the Store methods in the order of store.h. What
+// the other SqliteStore files share (the transaction helper, checks, user/node/record rows,
+// statements run by several parts) is in sqlite_store_internal.h. Enumerations are kept
 // as text (types.cpp) so that the file reads well in the sqlite3 shell; binary data (raw
 // mails, TIFF documents, outbox and mailbox messages) is bound as BLOB, never as text, so it
 // round-trips byte for byte. Every column is NOT NULL: no NULL handling when reading back.
@@ -15,8 +17,9 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <type_traits>
 #include <utility>
+
+#include "gateway/store/sqlite_store_internal.h"
 
 namespace faxgate::gateway {
 namespace {
@@ -26,6 +29,31 @@ using Poco::Int64;
 using Poco::Data::BLOB;
 using Poco::Data::Session;
 using Poco::Data::Statement;
+using sqlite_internal::changedRows;
+using sqlite_internal::checkId;
+using sqlite_internal::checkLimit;
+using sqlite_internal::checkOutboxMail;
+using sqlite_internal::countById;
+using sqlite_internal::fail;
+using sqlite_internal::fromBlob;
+using sqlite_internal::insertMailboxMessage;
+using sqlite_internal::insertNodeRow;
+using sqlite_internal::insertOutboxMail;
+using sqlite_internal::insertRecord;
+using sqlite_internal::insertUserRow;
+using sqlite_internal::kNodeColumns;
+using sqlite_internal::kRecordColumns;
+using sqlite_internal::kUserColumns;
+using sqlite_internal::lastInsertId;
+using sqlite_internal::NodeRow;
+using sqlite_internal::recordExists;
+using sqlite_internal::RecordRow;
+using sqlite_internal::toBlob;
+using sqlite_internal::toNode;
+using sqlite_internal::toRecord;
+using sqlite_internal::toUser;
+using sqlite_internal::updateUserRow;
+using sqlite_internal::UserRow;
 
 // ---- Schema ---------------------------------------------------------------------------
 
@@ -208,39 +236,7 @@ const std::vector<std::vector<std::string>> kMigrations = {
 
 const int kSchemaVersion = static_cast<int>(kMigrations.size());
 
-// An empty BLOB binds as NULL in Poco's SQLite binder (its rawContent() is NULL), so blob
-// parameters go through COALESCE to keep empty data empty and the columns NOT NULL.
-#define FAXGATE_BLOB_PARAM "COALESCE(?, x'')"
-
-// ---- Conversions ----------------------------------------------------------------------
-
-BLOB toBlob(const std::string& bytes) {
-    return BLOB(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-}
-
-std::string fromBlob(const BLOB& blob) {
-    if (blob.size() == 0) return {};
-    return std::string(reinterpret_cast<const char*>(blob.rawContent()), blob.size());
-}
-
-[[noreturn]] void fail(const std::string& operation, const std::string& what) {
-    throw StoreError("store: " + operation + ": " + what);
-}
-
-void checkId(const char* operation, const char* field, const std::string& id) {
-    if (id.empty()) fail(operation, std::string(field) + " is empty");
-    if (id.size() > kMaxStoreIdBytes) {
-        fail(operation,
-             std::string(field) + " longer than " + std::to_string(kMaxStoreIdBytes) + " bytes");
-    }
-}
-
-void checkLimit(const char* operation, int limit) {
-    if (limit < 1 || limit > kMaxStoreListLimit) {
-        fail(operation, "limit " + std::to_string(limit) + " is not in 1.." +
-                            std::to_string(kMaxStoreListLimit));
-    }
-}
+// ---- Checks and conversions ----------------------------------------------------------
 
 // Digits with an optional leading '+', as the SMTP server normalises them.
 void checkFaxNumber(const char* operation, const std::string& number) {
@@ -263,48 +259,6 @@ void checkUser(const char* operation, const User& user) {
         fail(operation, "user " + user.id + ": attachment format '" + user.attachmentFormat +
                             "' is not 'pdf', 'tiff' or 'both'");
     }
-}
-
-// User columns in the order of UserRow.
-const std::string kUserColumns =
-    "id, password_hash, role, email, default_node, resolution, cover_page, attachment_format";
-using UserRow = Poco::Tuple<std::string, std::string, std::string, std::string, std::string,
-                            std::string, int, std::string>;
-
-User toUser(const UserRow& row) {
-    User user;
-    user.id = row.get<0>();
-    user.passwordHash = row.get<1>();
-    const auto role = roleFromString(row.get<2>());
-    if (!role) fail("read user " + user.id, "unknown role '" + row.get<2>() + "'");
-    user.role = *role;
-    user.email = row.get<3>();
-    user.defaultNode = row.get<4>();
-    user.resolution = row.get<5>();
-    user.coverPage = row.get<6>() != 0;
-    user.attachmentFormat = row.get<7>();
-    return user;
-}
-
-const std::string kNodeColumns =
-    "id, url, secret, priority, keep_lines_for_receive, kill_time_ms, max_dials,"
-    " max_connected_tries, busy_retry_ms, failure_retry_ms";
-using NodeRow =
-    Poco::Tuple<std::string, std::string, std::string, int, int, Int64, int, int, Int64, Int64>;
-
-Node toNode(const NodeRow& row) {
-    Node node;
-    node.id = row.get<0>();
-    node.url = row.get<1>();
-    node.secret = row.get<2>();
-    node.priority = row.get<3>();
-    node.keepLinesForReceive = row.get<4>();
-    node.retry.killTimeMs = row.get<5>();
-    node.retry.maxDials = row.get<6>();
-    node.retry.maxConnectedTries = row.get<7>();
-    node.retry.busyRetryMs = row.get<8>();
-    node.retry.failureRetryMs = row.get<9>();
-    return node;
 }
 
 const std::string kSubmissionColumns =
@@ -384,40 +338,6 @@ Attempt toAttempt(const AttemptRow& row) {
     return attempt;
 }
 
-const std::string kRecordColumns =
-    "record_id, direction, job_id, attempt, node_id, line, number, remote_csid, pages,"
-    " pages_total, duration_ms, bit_rate, ecm, result, reason, started_ms, ended_ms,"
-    " called_number, caller_number, routed_to";
-using RecordRow =
-    Poco::Tuple<std::string, std::string, Int64, int, std::string, std::string, std::string,
-                std::string, int, int, Int64, int, int, std::string, std::string, Int64, Int64,
-                std::string, std::string, std::string>;
-
-CommunicationRecord toRecord(const RecordRow& row) {
-    CommunicationRecord record;
-    record.recordId = row.get<0>();
-    record.direction = row.get<1>();
-    record.jobId = row.get<2>();
-    record.attempt = row.get<3>();
-    record.nodeId = row.get<4>();
-    record.line = row.get<5>();
-    record.number = row.get<6>();
-    record.remoteCsid = row.get<7>();
-    record.pages = row.get<8>();
-    record.pagesTotal = row.get<9>();
-    record.durationMs = row.get<10>();
-    record.bitRate = row.get<11>();
-    record.ecm = row.get<12>() != 0;
-    record.result = row.get<13>();
-    record.reason = row.get<14>();
-    record.startedMs = row.get<15>();
-    record.endedMs = row.get<16>();
-    record.calledNumber = row.get<17>();
-    record.callerNumber = row.get<18>();
-    record.routedTo = row.get<19>();
-    return record;
-}
-
 const std::string kOutboxColumns = "id, sender, recipients, tries, next_try_ms, last_error, data";
 using OutboxRow = Poco::Tuple<Int64, std::string, std::string, int, Int64, std::string, BLOB>;
 
@@ -455,18 +375,6 @@ MailboxMessage toMailboxMessage(const MailboxRow& row) {
 
 // ---- Statement helpers (REQUIRE: the store's mutex held, a transaction open) -------------
 
-Int64 lastInsertId(Session& session) {
-    Int64 id = 0;
-    session << "SELECT last_insert_rowid()", into(id), now;
-    return id;
-}
-
-int changedRows(Session& session) {
-    int changed = 0;
-    session << "SELECT changes()", into(changed), now;
-    return changed;
-}
-
 // Writes every mutable column of a job; the job must exist.
 void writeJob(Session& session, const char* operation, const Job& job) {
     session << "UPDATE jobs SET state = ?, priority = ?, dials = ?, connected_tries = ?,"
@@ -495,27 +403,6 @@ void writeAttempt(Session& session, const Attempt& attempt, bool insertOnly) {
         now;
 }
 
-bool recordExists(Session& session, const std::string& recordId) {
-    int count = 0;
-    session << "SELECT COUNT(*) FROM records WHERE record_id = ?", bind(recordId), into(count), now;
-    return count > 0;
-}
-
-// Returns false if a record with this ID is already stored.
-bool insertRecord(Session& session, const CommunicationRecord& record) {
-    if (recordExists(session, record.recordId)) return false;
-    session << "INSERT INTO records (" + kRecordColumns +
-                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        bind(record.recordId), bind(record.direction), bind(Int64{record.jobId}),
-        bind(record.attempt), bind(record.nodeId), bind(record.line), bind(record.number),
-        bind(record.remoteCsid), bind(record.pages), bind(record.pagesTotal),
-        bind(Int64{record.durationMs}), bind(record.bitRate), bind(record.ecm ? 1 : 0),
-        bind(record.result), bind(record.reason), bind(Int64{record.startedMs}),
-        bind(Int64{record.endedMs}), bind(record.calledNumber), bind(record.callerNumber),
-        bind(record.routedTo), now;
-    return true;
-}
-
 // The state column of a submission, or nullopt if there is none with this ID.
 std::optional<SubmissionState> submissionState(Session& session, const char* operation,
                                                Int64 submissionId) {
@@ -537,43 +424,6 @@ void requireConverting(Session& session, const char* operation, Int64 submission
     if (*state != SubmissionState::Converting) {
         fail(operation, "submission " + std::to_string(submissionId) + " is " + toString(*state) +
                             ", not converting");
-    }
-}
-
-void rollbackQuietly(Session& session) {
-    // SQLite may already have rolled back (e.g. after SQLITE_FULL); then ROLLBACK fails,
-    // harmlessly. The original error is what the caller must see.
-    try {
-        session << "ROLLBACK", now;
-    } catch (const Poco::Exception&) {
-    }
-}
-
-// Runs `body` between BEGIN and COMMIT; rolls back and turns Poco errors into StoreError.
-// REQUIRES: the store's mutex held.
-template <typename Body>
-auto runTransaction(Session& session, const char* begin, const char* operation, Body&& body)
-    -> decltype(body()) {
-    try {
-        session << std::string(begin), now;
-    } catch (const Poco::Exception& e) {
-        fail(operation, "cannot start a transaction: " + e.displayText());
-    }
-    try {
-        if constexpr (std::is_void_v<decltype(body())>) {
-            body();
-            session << "COMMIT", now;
-        } else {
-            auto result = body();
-            session << "COMMIT", now;
-            return result;
-        }
-    } catch (const Poco::Exception& e) {
-        rollbackQuietly(session);
-        fail(operation, e.displayText());
-    } catch (...) {
-        rollbackQuietly(session);
-        throw;
     }
 }
 
@@ -607,18 +457,6 @@ Session openSession(const std::string& path) {
 }  // namespace
 
 // ---- SqliteStore ------------------------------------------------------------------------
-
-template <typename Body>
-auto SqliteStore::readTransaction(const char* operation, Body&& body) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return runTransaction(session_, "BEGIN", operation, std::forward<Body>(body));
-}
-
-template <typename Body>
-auto SqliteStore::writeTransaction(const char* operation, Body&& body) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return runTransaction(session_, "BEGIN IMMEDIATE", operation, std::forward<Body>(body));
-}
 
 SqliteStore::SqliteStore(const std::string& path, const SqliteStoreOptions& options)
     : path_(path), session_(openSession(path)) {
@@ -694,24 +532,17 @@ void SqliteStore::migrate() {
 void SqliteStore::addUser(const User& user) {
     checkUser("addUser", user);
     writeTransaction("addUser", [&] {
-        int count = 0;
-        session_ << "SELECT COUNT(*) FROM users WHERE id = ?", bind(user.id), into(count), now;
-        if (count > 0) fail("addUser", "user " + user.id + " already exists");
-        session_ << "INSERT INTO users (" + kUserColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            bind(user.id), bind(user.passwordHash), bind(toString(user.role)), bind(user.email),
-            bind(user.defaultNode), bind(user.resolution), bind(user.coverPage ? 1 : 0),
-            bind(user.attachmentFormat), now;
+        if (countById(session_, "users", user.id) > 0) {
+            fail("addUser", "user " + user.id + " already exists");
+        }
+        insertUserRow(session_, user);
     });
 }
 
 void SqliteStore::updateUser(const User& user) {
     checkUser("updateUser", user);
     writeTransaction("updateUser", [&] {
-        session_ << "UPDATE users SET password_hash = ?, role = ?, email = ?, default_node = ?,"
-                    " resolution = ?, cover_page = ?, attachment_format = ? WHERE id = ?",
-            bind(user.passwordHash), bind(toString(user.role)), bind(user.email),
-            bind(user.defaultNode), bind(user.resolution), bind(user.coverPage ? 1 : 0),
-            bind(user.attachmentFormat), bind(user.id), now;
+        updateUserRow(session_, user);
         if (changedRows(session_) != 1) fail("updateUser", "no user " + user.id);
     });
 }
@@ -741,21 +572,8 @@ std::vector<User> SqliteStore::listUsers() {
 
 void SqliteStore::upsertNode(const Node& node) {
     checkId("upsertNode", "node ID", node.id);
-    writeTransaction("upsertNode", [&] {
-        session_ << "INSERT INTO nodes (" + kNodeColumns +
-                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                        " ON CONFLICT (id) DO UPDATE SET url = excluded.url,"
-                        " secret = excluded.secret, priority = excluded.priority,"
-                        " keep_lines_for_receive = excluded.keep_lines_for_receive,"
-                        " kill_time_ms = excluded.kill_time_ms, max_dials = excluded.max_dials,"
-                        " max_connected_tries = excluded.max_connected_tries,"
-                        " busy_retry_ms = excluded.busy_retry_ms,"
-                        " failure_retry_ms = excluded.failure_retry_ms",
-            bind(node.id), bind(node.url), bind(node.secret), bind(node.priority),
-            bind(node.keepLinesForReceive), bind(Int64{node.retry.killTimeMs}),
-            bind(node.retry.maxDials), bind(node.retry.maxConnectedTries),
-            bind(Int64{node.retry.busyRetryMs}), bind(Int64{node.retry.failureRetryMs}), now;
-    });
+    writeTransaction("upsertNode",
+                     [&] { insertNodeRow(session_, node, /*replaceExisting=*/true); });
 }
 
 std::optional<Node> SqliteStore::findNode(const std::string& id) {
@@ -1062,25 +880,9 @@ std::vector<CommunicationRecord> SqliteStore::listRecords(int limit) {
 // ---- Outbox ----
 
 int64_t SqliteStore::enqueueMail(const OutboxMail& mail) {
-    if (mail.to.empty()) fail("enqueueMail", "mail without recipients");
-    std::string recipients;
-    for (const std::string& address : mail.to) {
-        if (address.empty() || address.find_first_of("\r\n") != std::string::npos) {
-            fail("enqueueMail", "invalid recipient address '" + address + "'");
-        }
-        if (!recipients.empty()) recipients += '\n';
-        recipients += address;
-    }
-    if (mail.from.find_first_of("\r\n") != std::string::npos) {
-        fail("enqueueMail", "sender address contains a line break");
-    }
-    if (mail.data.empty()) fail("enqueueMail", "empty message");
+    const std::string recipients = checkOutboxMail("enqueueMail", mail);
     return writeTransaction("enqueueMail", [&] {
-        BLOB data = toBlob(mail.data);
-        session_ << "INSERT INTO outbox (state, sender, recipients, tries, next_try_ms,"
-                    " last_error, data) VALUES ('queued', ?, ?, ?, ?, ?, " FAXGATE_BLOB_PARAM ")",
-            bind(mail.from), bind(recipients), bind(mail.tries), bind(Int64{mail.nextTryMs}),
-            bind(mail.lastError), use(data), now;
+        insertOutboxMail(session_, mail, recipients);
         return static_cast<int64_t>(lastInsertId(session_));
     });
 }
@@ -1137,20 +939,9 @@ int64_t SqliteStore::appendToMailbox(const MailboxMessage& message) {
     checkId("appendToMailbox", "user", message.user);
     checkId("appendToMailbox", "folder", message.folder);
     return writeTransaction("appendToMailbox", [&] {
-        session_ << "INSERT INTO mailbox_next_uid (user, folder, next_uid) VALUES (?, ?, 1)"
-                    " ON CONFLICT (user, folder) DO NOTHING",
-            bind(message.user), bind(message.folder), now;
-        Int64 uid = 0;
-        session_ << "SELECT next_uid FROM mailbox_next_uid WHERE user = ? AND folder = ?",
-            bind(message.user), bind(message.folder), into(uid), now;
-        session_ << "UPDATE mailbox_next_uid SET next_uid = ? WHERE user = ? AND folder = ?",
-            bind(Int64{uid + 1}), bind(message.user), bind(message.folder), now;
-        BLOB data = toBlob(message.data);
-        session_ << "INSERT INTO mailbox (user, folder, uid, internal_date_ms, flags, data)"
-                    " VALUES (?, ?, ?, ?, ?, " FAXGATE_BLOB_PARAM ")",
-            bind(message.user), bind(message.folder), bind(uid),
-            bind(Int64{message.internalDateMs}), bind(message.flags), use(data), now;
-        return static_cast<int64_t>(uid);
+        return static_cast<int64_t>(insertMailboxMessage(session_, message.user, message.folder,
+                                                         Int64{message.internalDateMs},
+                                                         message.flags, message.data));
     });
 }
 

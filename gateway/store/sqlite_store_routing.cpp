@@ -4,27 +4,32 @@
 // copies, all or nothing, so a node that re-posts after a crash never causes a second delivery
 // and a committed record never lacks its messages.
 //
-// Kept apart from sqlite_store.cpp like sqlite_store_admin.cpp; the small transaction and row
-// helpers below mirror the core file's (they live in its anonymous namespace). The tables are
-// created by the version-1 migration in sqlite_store.cpp.
+// Kept apart from sqlite_store.cpp like sqlite_store_admin.cpp; the transaction helper, checks,
+// the record row and the record, mailbox and outbox statements it shares with the other parts
+// are in sqlite_store_internal.h. The tables are created by the version-1 migration in
+// sqlite_store.cpp.
 //
 // Diagnostics: StoreError("store: <operation>: <what>"), as in the rest of the store.
-#include <Poco/Data/LOB.h>
-#include <Poco/Data/Statement.h>
-#include <Poco/Exception.h>
 #include <Poco/Tuple.h>
 
-#include <type_traits>
-
 #include "gateway/store/sqlite_store.h"
+#include "gateway/store/sqlite_store_internal.h"
 
 namespace faxgate::gateway {
 namespace {
 
 using namespace Poco::Data::Keywords;
 using Poco::Int64;
-using Poco::Data::BLOB;
-using Poco::Data::Session;
+
+using sqlite_internal::checkId;
+using sqlite_internal::checkOutboxMail;
+using sqlite_internal::fail;
+using sqlite_internal::insertMailboxMessage;
+using sqlite_internal::insertOutboxMail;
+using sqlite_internal::insertRecord;
+using sqlite_internal::kRecordColumns;
+using sqlite_internal::RecordRow;
+using sqlite_internal::toRecord;
 
 // Largest routing table accepted: rules plus block entries. The table is read for every
 // received fax, so it must stay small enough to load each time.
@@ -34,18 +39,6 @@ constexpr std::size_t kMaxRouteValueBytes = 64;
 constexpr std::size_t kMaxRouteNotesBytes = 1000;
 // Most users one rule or the default route may name.
 constexpr std::size_t kMaxUsersPerRoute = 100;
-
-[[noreturn]] void fail(const std::string& operation, const std::string& what) {
-    throw StoreError("store: " + operation + ": " + what);
-}
-
-void checkId(const char* operation, const char* field, const std::string& id) {
-    if (id.empty()) fail(operation, std::string(field) + " is empty");
-    if (id.size() > kMaxStoreIdBytes) {
-        fail(operation,
-             std::string(field) + " longer than " + std::to_string(kMaxStoreIdBytes) + " bytes");
-    }
-}
 
 bool hasControlCharacters(const std::string& text) {
     for (unsigned char c : text) {
@@ -138,89 +131,13 @@ RouteMatch matchFrom(const std::string& text) {
     return *match;
 }
 
-// Mirrors sqlite_store.cpp: record columns in the order of RecordRow.
-const std::string kRecordColumns =
-    "record_id, direction, job_id, attempt, node_id, line, number, remote_csid, pages,"
-    " pages_total, duration_ms, bit_rate, ecm, result, reason, started_ms, ended_ms,"
-    " called_number, caller_number, routed_to";
-using RecordRow =
-    Poco::Tuple<std::string, std::string, Int64, int, std::string, std::string, std::string,
-                std::string, int, int, Int64, int, int, std::string, std::string, Int64, Int64,
-                std::string, std::string, std::string>;
-
-CommunicationRecord toRecord(const RecordRow& row) {
-    CommunicationRecord record;
-    record.recordId = row.get<0>();
-    record.direction = row.get<1>();
-    record.jobId = row.get<2>();
-    record.attempt = row.get<3>();
-    record.nodeId = row.get<4>();
-    record.line = row.get<5>();
-    record.number = row.get<6>();
-    record.remoteCsid = row.get<7>();
-    record.pages = row.get<8>();
-    record.pagesTotal = row.get<9>();
-    record.durationMs = row.get<10>();
-    record.bitRate = row.get<11>();
-    record.ecm = row.get<12>() != 0;
-    record.result = row.get<13>();
-    record.reason = row.get<14>();
-    record.startedMs = row.get<15>();
-    record.endedMs = row.get<16>();
-    record.calledNumber = row.get<17>();
-    record.callerNumber = row.get<18>();
-    record.routedTo = row.get<19>();
-    return record;
-}
-
-template <typename Body>
-auto inTransaction(Session& session, bool write, const char* operation, Body&& body)
-    -> decltype(body()) {
-    try {
-        session << std::string(write ? "BEGIN IMMEDIATE" : "BEGIN"), now;
-    } catch (const Poco::Exception& e) {
-        fail(operation, "cannot start a transaction: " + e.displayText());
-    }
-    auto rollback = [&] {
-        try {
-            session << "ROLLBACK", now;
-        } catch (const Poco::Exception&) {
-            // Already rolled back by SQLite; the original error is what matters.
-        }
-    };
-    try {
-        if constexpr (std::is_void_v<decltype(body())>) {
-            body();
-            session << "COMMIT", now;
-        } else {
-            auto result = body();
-            session << "COMMIT", now;
-            return result;
-        }
-    } catch (const Poco::Exception& e) {
-        rollback();
-        fail(operation, e.displayText());
-    } catch (...) {
-        rollback();
-        throw;
-    }
-}
-
-// Empty BLOBs bind as NULL in Poco's SQLite binder: COALESCE keeps the column NOT NULL.
-#define FAXGATE_ROUTING_BLOB_PARAM "COALESCE(?, x'')"
-
-BLOB toBlob(const std::string& bytes) {
-    return BLOB(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-}
-
 }  // namespace
 
 RoutingRules SqliteStore::loadRoutingRules() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return inTransaction(session_, false, "loadRoutingRules", [&] {
+    return readTransaction("loadRoutingRules", [&] {
         RoutingRules rules;
-        using RuleRow =
-            Poco::Tuple<Int64, std::string, std::string, std::string, std::string, int, std::string>;
+        using RuleRow = Poco::Tuple<Int64, std::string, std::string, std::string, std::string, int,
+                                    std::string>;
         std::vector<RuleRow> ruleRows;
         session_ << "SELECT id, field, match, value, users, priority, notes FROM routing_rules"
                     " ORDER BY priority, id",
@@ -257,19 +174,18 @@ RoutingRules SqliteStore::loadRoutingRules() {
 
 void SqliteStore::replaceRoutingRules(const RoutingRules& rules) {
     checkRules("replaceRoutingRules", rules);
-    std::lock_guard<std::mutex> lock(mutex_);
-    inTransaction(session_, true, "replaceRoutingRules", [&] {
+    writeTransaction("replaceRoutingRules", [&] {
         session_ << "DELETE FROM routing_rules", now;
         session_ << "DELETE FROM routing_default", now;
         session_ << "DELETE FROM routing_blocks", now;
         for (const RoutingRule& rule : rules.rules) {
             // A rule that already has an ID keeps it, so logs and admins can refer to it.
             Int64 id = rule.id;
-            session_ << "INSERT INTO routing_rules (id, field, match, value, users, priority, notes)"
-                        " VALUES (NULLIF(?, 0), ?, ?, ?, ?, ?, ?)",
-                bind(id), bind(toString(rule.field)), bind(toString(rule.match)),
-                bind(rule.value), bind(joinLines(rule.users)), bind(rule.priority),
-                bind(rule.notes), now;
+            session_
+                << "INSERT INTO routing_rules (id, field, match, value, users, priority, notes)"
+                   " VALUES (NULLIF(?, 0), ?, ?, ?, ?, ?, ?)",
+                bind(id), bind(toString(rule.field)), bind(toString(rule.match)), bind(rule.value),
+                bind(joinLines(rule.users)), bind(rule.priority), bind(rule.notes), now;
         }
         for (std::size_t i = 0; i < rules.defaultUsers.size(); ++i) {
             session_ << "INSERT INTO routing_default (position, user) VALUES (?, ?)",
@@ -285,16 +201,13 @@ void SqliteStore::replaceRoutingRules(const RoutingRules& rules) {
 }
 
 std::optional<CommunicationRecord> SqliteStore::findRecord(const std::string& recordId) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return inTransaction(session_, false, "findRecord",
-                         [&]() -> std::optional<CommunicationRecord> {
-                             std::vector<RecordRow> rows;
-                             session_ << "SELECT " + kRecordColumns +
-                                             " FROM records WHERE record_id = ?",
-                                 bind(recordId), into(rows), now;
-                             if (rows.empty()) return std::nullopt;
-                             return toRecord(rows.front());
-                         });
+    return readTransaction("findRecord", [&]() -> std::optional<CommunicationRecord> {
+        std::vector<RecordRow> rows;
+        session_ << "SELECT " + kRecordColumns + " FROM records WHERE record_id = ?",
+            bind(recordId), into(rows), now;
+        if (rows.empty()) return std::nullopt;
+        return toRecord(rows.front());
+    });
 }
 
 bool SqliteStore::storeReception(const CommunicationRecord& record,
@@ -307,57 +220,15 @@ bool SqliteStore::storeReception(const CommunicationRecord& record,
         checkId(operation, "folder", message.folder);
     }
     std::vector<std::string> recipientLists;
-    for (const OutboxMail& mail : mails) {
-        if (mail.to.empty()) fail(operation, "mail without recipients");
-        for (const std::string& address : mail.to) {
-            if (address.empty() || address.find_first_of("\r\n") != std::string::npos) {
-                fail(operation, "invalid recipient address '" + address + "'");
-            }
-        }
-        if (mail.from.find_first_of("\r\n") != std::string::npos) {
-            fail(operation, "sender address contains a line break");
-        }
-        if (mail.data.empty()) fail(operation, "empty message");
-        recipientLists.push_back(joinLines(mail.to));
-    }
-    std::lock_guard<std::mutex> lock(mutex_);
-    return inTransaction(session_, true, operation, [&] {
-        int count = 0;
-        session_ << "SELECT COUNT(*) FROM records WHERE record_id = ?", bind(record.recordId),
-            into(count), now;
-        if (count > 0) return false;
-        session_ << "INSERT INTO records (" + kRecordColumns +
-                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            bind(record.recordId), bind(record.direction), bind(Int64{record.jobId}),
-            bind(record.attempt), bind(record.nodeId), bind(record.line), bind(record.number),
-            bind(record.remoteCsid), bind(record.pages), bind(record.pagesTotal),
-            bind(Int64{record.durationMs}), bind(record.bitRate), bind(record.ecm ? 1 : 0),
-            bind(record.result), bind(record.reason), bind(Int64{record.startedMs}),
-            bind(Int64{record.endedMs}), bind(record.calledNumber), bind(record.callerNumber),
-            bind(record.routedTo), now;
+    for (const OutboxMail& mail : mails) recipientLists.push_back(checkOutboxMail(operation, mail));
+    return writeTransaction(operation, [&] {
+        if (!insertRecord(session_, record)) return false;
         for (const MailboxMessage& message : messages) {
-            session_ << "INSERT INTO mailbox_next_uid (user, folder, next_uid) VALUES (?, ?, 1)"
-                        " ON CONFLICT (user, folder) DO NOTHING",
-                bind(message.user), bind(message.folder), now;
-            Int64 uid = 0;
-            session_ << "SELECT next_uid FROM mailbox_next_uid WHERE user = ? AND folder = ?",
-                bind(message.user), bind(message.folder), into(uid), now;
-            session_ << "UPDATE mailbox_next_uid SET next_uid = ? WHERE user = ? AND folder = ?",
-                bind(Int64{uid + 1}), bind(message.user), bind(message.folder), now;
-            BLOB data = toBlob(message.data);
-            session_ << "INSERT INTO mailbox (user, folder, uid, internal_date_ms, flags, data)"
-                        " VALUES (?, ?, ?, ?, ?, " FAXGATE_ROUTING_BLOB_PARAM ")",
-                bind(message.user), bind(message.folder), bind(uid),
-                bind(Int64{message.internalDateMs}), bind(message.flags), use(data), now;
+            insertMailboxMessage(session_, message.user, message.folder,
+                                 Int64{message.internalDateMs}, message.flags, message.data);
         }
         for (std::size_t i = 0; i < mails.size(); ++i) {
-            const OutboxMail& mail = mails[i];
-            BLOB data = toBlob(mail.data);
-            session_ << "INSERT INTO outbox (state, sender, recipients, tries, next_try_ms,"
-                        " last_error, data) VALUES ('queued', ?, ?, ?, ?, ?, "
-                        FAXGATE_ROUTING_BLOB_PARAM ")",
-                bind(mail.from), bind(recipientLists[i]), bind(mail.tries),
-                bind(Int64{mail.nextTryMs}), bind(mail.lastError), use(data), now;
+            insertOutboxMail(session_, mails[i], recipientLists[i]);
         }
         return true;
     });
