@@ -1,13 +1,13 @@
 // ImapServer: Poco TCPServer + one ImapSession per connection. See imap_server.h.
-// The TLS handling follows gateway/smtp/smtp_server.cpp: SecureStreamSocket::attach() on the
-// accepted socket for STARTTLS and for the implicit-TLS port.
+// TLS (common/tls_server.h) as in gateway/smtp/smtp_server.cpp: the server-side context is
+// loaded once, and TLS is started on the accepted socket for STARTTLS and for the
+// implicit-TLS port.
 #include "gateway/imap/imap_server.h"
 
 #include <Poco/Exception.h>
 #include <Poco/Logger.h>
 #include <Poco/Net/Context.h>
 #include <Poco/Net/NetException.h>
-#include <Poco/Net/NetSSL.h>
 #include <Poco/Net/SecureStreamSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
@@ -28,6 +28,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "common/tls_server.h"
 #include "gateway/imap/imap_session.h"
 
 namespace faxgate::gateway {
@@ -164,15 +165,13 @@ void ImapConnection::run() {
     try {
         plain.setNoDelay(true);
         plain.setSendTimeout(Poco::Timespan(shared_->options.idleTimeoutMs * 1000));
-        if (implicitTls_) {
-            secure_.emplace(Poco::Net::SecureStreamSocket::attach(plain, shared_->tlsContext));
-            secure_->completeHandshake();
-        }
+        if (implicitTls_) startServerTls(secure_, plain, shared_->tlsContext);
         if (wasStopping || !admitted) {
             sendAll(active(), wasStopping ? "* BYE Server shutting down\r\n"
                                           : "* BYE Too many connections, try again later\r\n");
-            if (!admitted) shared_->logger.warning("session client=" + client +
-                                                   " end=\"too many connections\"");
+            if (!admitted)
+                shared_->logger.warning("session client=" + client +
+                                        " end=\"too many connections\"");
         } else {
             ImapSession session(shared_->sessionOptions, shared_->store, shared_->recent,
                                 [state = shared_.get()](const std::string& user) {
@@ -184,8 +183,8 @@ void ImapConnection::run() {
             logSession(client, session);
         }
     } catch (const Poco::Exception& error) {
-        shared_->logger.information("session client=" + client + " end=\"" +
-                                    error.displayText() + "\"");
+        shared_->logger.information("session client=" + client + " end=\"" + error.displayText() +
+                                    "\"");
     }
     {
         std::lock_guard<std::mutex> lock(shared_->mutex);
@@ -240,9 +239,7 @@ void ImapConnection::converse(ImapSession& session) {
             sendAll(active(), output);
             if (action == ImapAction::StartTls) {
                 try {
-                    secure_.emplace(
-                        Poco::Net::SecureStreamSocket::attach(socket(), shared_->tlsContext));
-                    secure_->completeHandshake();
+                    startServerTls(secure_, socket(), shared_->tlsContext);
                 } catch (const Poco::Exception& error) {
                     session.connectionLost("TLS handshake failed: " + error.displayText());
                     break;
@@ -305,18 +302,8 @@ ImapServer::ImapServer(const ImapServerOptions& options, Store& store) {
     validate(options);
     auto shared = std::make_shared<ImapServerState>(options, store);
     if (!options.tlsCertificateFile.empty()) {
-        Poco::Net::initializeSSL();
-        try {
-            shared->tlsContext = new Poco::Net::Context(
-                Poco::Net::Context::TLS_SERVER_USE, options.tlsPrivateKeyFile,
-                options.tlsCertificateFile, "", Poco::Net::Context::VERIFY_NONE);
-            shared->tlsContext->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
-        } catch (const Poco::Exception& error) {
-            Poco::Net::uninitializeSSL();
-            throw std::runtime_error("imap: cannot load TLS certificate '" +
-                                     options.tlsCertificateFile + "' / key '" +
-                                     options.tlsPrivateKeyFile + "': " + error.displayText());
-        }
+        shared->tlsContext =
+            loadTlsServerContext("imap", options.tlsCertificateFile, options.tlsPrivateKeyFile);
     }
     ImapSessionOptions& session = shared->sessionOptions;
     session.hostname = options.hostname;
@@ -334,10 +321,7 @@ ImapServer::~ImapServer() {
     } catch (...) {
         // Destructors must not throw; stop() only fails if a thread cannot be joined.
     }
-    if (!shared_->tlsContext.isNull()) {
-        shared_->tlsContext = nullptr;
-        Poco::Net::uninitializeSSL();
-    }
+    releaseTlsServerContext(shared_->tlsContext);
 }
 
 void ImapServer::start() {

@@ -11,7 +11,6 @@
 #include "Poco/Logger.h"
 #include "Poco/Net/Context.h"
 #include "Poco/Net/NetException.h"
-#include "Poco/Net/NetSSL.h"
 #include "Poco/Net/SecureStreamSocket.h"
 #include "Poco/Net/ServerSocket.h"
 #include "Poco/Net/SocketAddress.h"
@@ -22,6 +21,7 @@
 #include "Poco/Net/TCPServerParams.h"
 #include "Poco/ThreadPool.h"
 #include "Poco/Timespan.h"
+#include "common/tls_server.h"
 #include "gateway/smtp/network_list.h"
 
 namespace faxgate::gateway {
@@ -232,9 +232,7 @@ void SmtpConnection::converse(SmtpSession& session) {
             sendAll(active(), output);
             if (action == SmtpAction::StartTls) {
                 try {
-                    secure_.emplace(
-                        Poco::Net::SecureStreamSocket::attach(plain, shared_->tlsContext));
-                    secure_->completeHandshake();
+                    startServerTls(secure_, plain, shared_->tlsContext);
                 } catch (const Poco::Exception& error) {
                     session.connectionLost("TLS handshake failed: " + error.displayText());
                     break;
@@ -300,18 +298,8 @@ SmtpServer::SmtpServer(const SmtpServerOptions& options, SmtpServices& services)
         throw std::invalid_argument(std::string("smtp option trustedNetworks: ") + error.what());
     }
     if (!options.tlsCertificateFile.empty()) {
-        Poco::Net::initializeSSL();
-        try {
-            shared->tlsContext = new Poco::Net::Context(
-                Poco::Net::Context::TLS_SERVER_USE, options.tlsPrivateKeyFile,
-                options.tlsCertificateFile, "", Poco::Net::Context::VERIFY_NONE);
-            shared->tlsContext->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
-        } catch (const Poco::Exception& error) {
-            Poco::Net::uninitializeSSL();
-            throw std::runtime_error("smtp: cannot load TLS certificate '" +
-                                     options.tlsCertificateFile + "' / key '" +
-                                     options.tlsPrivateKeyFile + "': " + error.displayText());
-        }
+        shared->tlsContext =
+            loadTlsServerContext("smtp", options.tlsCertificateFile, options.tlsPrivateKeyFile);
     }
     SmtpSessionOptions& session = shared->sessionOptions;
     session.hostname = options.hostname;
@@ -329,10 +317,7 @@ SmtpServer::~SmtpServer() {
     } catch (...) {
         // Destructors must not throw; stop() only fails if a thread cannot be joined.
     }
-    if (!shared_->tlsContext.isNull()) {
-        shared_->tlsContext = nullptr;
-        Poco::Net::uninitializeSSL();
-    }
+    releaseTlsServerContext(shared_->tlsContext);
 }
 
 void SmtpServer::start() {
