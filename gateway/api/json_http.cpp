@@ -8,18 +8,34 @@
 
 namespace faxgate::gateway {
 
+namespace {
+
+// Answering 413 while the client is still sending makes the kernel reset the connection,
+// and the client reads the reset instead of our answer. Reading (and dropping) what is left
+// of a body up to this much lets the answer arrive; beyond it, the reset is the answer.
+constexpr int64_t kMaxDrainBytes = 8 << 20;
+
+[[noreturn]] void refuseOversize(std::istream& in, int64_t alreadyRead, size_t maxBytes) {
+    char buffer[16384];
+    int64_t drained = alreadyRead;
+    while (drained < kMaxDrainBytes && (in.read(buffer, sizeof buffer) || in.gcount() > 0)) {
+        drained += in.gcount();
+    }
+    throw HttpError(413, "request body larger than " + std::to_string(maxBytes) + " bytes");
+}
+
+}  // namespace
+
 Poco::JSON::Object::Ptr readJsonObject(Poco::Net::HTTPServerRequest& request, size_t maxBytes) {
     if (request.hasContentLength() && request.getContentLength64() > static_cast<int64_t>(maxBytes)) {
-        throw HttpError(413, "request body larger than " + std::to_string(maxBytes) + " bytes");
+        refuseOversize(request.stream(), 0, maxBytes);
     }
     std::string body;
     std::istream& in = request.stream();
     char buffer[16384];
     while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
         body.append(buffer, static_cast<size_t>(in.gcount()));
-        if (body.size() > maxBytes) {
-            throw HttpError(413, "request body larger than " + std::to_string(maxBytes) + " bytes");
-        }
+        if (body.size() > maxBytes) refuseOversize(in, static_cast<int64_t>(body.size()), maxBytes);
     }
     try {
         Poco::JSON::Parser parser;
