@@ -193,17 +193,15 @@ void LineManager::runCall(Slot& slot, OutboundCall call) {
     notifyStateChange();
 }
 
-CommunicationRecord LineManager::makeRecord(const Slot& slot, const OutboundCall& call,
-                                            const CallResult& result) {
+template <typename Result>
+CommunicationRecord LineManager::baseRecord(const Slot& slot, const char* direction,
+                                            const Result& result) {
     CommunicationRecord record;
     record.recordId = options_.nodeId + "-" + std::to_string(result.endedMs) + "-" +
                       std::to_string(recordSequence_.fetch_add(1) + 1);
-    record.direction = "send";
-    record.jobId = call.jobId;
-    record.attempt = call.attempt;
+    record.direction = direction;
     record.nodeId = options_.nodeId;
     record.line = slot.line->id();
-    record.number = call.number;
     record.remoteCsid = result.remoteCsid;
     record.pages = result.pages;
     record.pagesTotal = result.pagesTotal;
@@ -214,6 +212,15 @@ CommunicationRecord LineManager::makeRecord(const Slot& slot, const OutboundCall
     record.reason = result.reason;
     record.startedMs = result.startedMs;
     record.endedMs = result.endedMs;
+    return record;
+}
+
+CommunicationRecord LineManager::makeRecord(const Slot& slot, const OutboundCall& call,
+                                            const CallResult& result) {
+    CommunicationRecord record = baseRecord(slot, "send", result);
+    record.jobId = call.jobId;
+    record.attempt = call.attempt;
+    record.number = call.number;
     return record;
 }
 
@@ -298,25 +305,10 @@ void LineManager::receptionEnded(const std::string& lineId, const ReceptionResul
 
 CommunicationRecord LineManager::makeInboundRecord(const Slot& slot,
                                                    const ReceptionResult& result) {
-    CommunicationRecord record;
-    record.recordId = options_.nodeId + "-" + std::to_string(result.endedMs) + "-" +
-                      std::to_string(recordSequence_.fetch_add(1) + 1);
-    record.direction = "receive";
-    record.nodeId = options_.nodeId;
-    record.line = slot.line->id();
+    CommunicationRecord record = baseRecord(slot, "receive", result);
     record.calledNumber = result.calledNumber;
     record.callerNumber = result.callerNumber;
     record.number = result.callerNumber;
-    record.remoteCsid = result.remoteCsid;
-    record.pages = result.pages;
-    record.pagesTotal = result.pagesTotal;
-    record.durationMs = result.endedMs - result.startedMs;
-    record.bitRate = result.bitRate;
-    record.ecm = result.ecm;
-    record.result = result.result;
-    record.reason = result.reason;
-    record.startedMs = result.startedMs;
-    record.endedMs = result.endedMs;
     if (record.result != reception_result::kOk && record.result != reception_result::kPartial &&
         record.result != reception_result::kFailed) {
         // A driver bug must not put a word the gateway does not know into the record.

@@ -131,6 +131,9 @@ class LineManager : public InboundSink {
     CommunicationRecord makeRecord(const Slot& slot, const OutboundCall& call,
                                    const CallResult& result);
     CommunicationRecord makeInboundRecord(const Slot& slot, const ReceptionResult& result);
+    // The fields every record has, from a call's or a reception's result (same field names).
+    template <typename Result>
+    CommunicationRecord baseRecord(const Slot& slot, const char* direction, const Result& result);
     // Runs `save` until it succeeds; meanwhile the line is "down". Gives up at shutdown.
     void spoolWithRetry(Slot& slot, const CommunicationRecord& record,
                         const std::function<void()>& save);
