@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import unittest
 
 from aiosmtpd.controller import Controller
 
@@ -250,3 +251,20 @@ sim.exchange_dir = {self.dir}/exchange
             return [dict(r) for r in db.execute(sql, params).fetchall()]
         finally:
             db.close()
+
+
+class FaxgateTestCase(unittest.TestCase):
+    """One gateway with two sim nodes for all tests of a class; kept on disk if start fails."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.fg = Faxgate(nodes=2)
+        try:
+            cls.fg.start()
+        except Exception:
+            cls.fg.stop(keep=True)
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.fg.stop()

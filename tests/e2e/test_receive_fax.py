@@ -15,7 +15,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import documents  # noqa: E402
-from harness import BIN, Faxgate, wait_for  # noqa: E402
+from harness import BIN, FaxgateTestCase, wait_for  # noqa: E402
 
 NODE2_NUMBER = "03000000002"  # node-2's sim line (harness.node_config)
 
@@ -26,22 +26,13 @@ def admin_cli(fg, *args, stdin="admin\n"):
                           capture_output=True, text=True, timeout=60, env=env)
 
 
-class ReceiveFaxTest(unittest.TestCase):
+class ReceiveFaxTest(FaxgateTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.fg = Faxgate(nodes=2)
-        try:
-            cls.fg.start()
-        except Exception:
-            cls.fg.stop(keep=True)
-            raise
+        super().setUpClass()
         # Both TIFF and PDF for the admin, so the test can compare the received bytes.
         r = admin_cli(cls.fg, "users", "set", "admin", "--attachment", "both")
         assert r.returncode == 0, r.stdout + r.stderr
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.fg.stop()
 
     def imap(self, user, password):
         client = imaplib.IMAP4("127.0.0.1", self.fg.imap_port)

@@ -13,7 +13,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import documents  # noqa: E402
-from harness import Faxgate, wait_for  # noqa: E402
+from harness import Faxgate, FaxgateTestCase, wait_for  # noqa: E402
 
 
 def write_temp(data, suffix):
@@ -23,19 +23,7 @@ def write_temp(data, suffix):
     return f.name
 
 
-class SendFaxTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.fg = Faxgate(nodes=2)
-        try:
-            cls.fg.start()
-        except Exception:
-            cls.fg.stop(keep=True)
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.fg.stop()
+class SendFaxTest(FaxgateTestCase):
 
     def jobs_of_number(self, number):
         return self.fg.query("SELECT * FROM jobs WHERE number = ? ORDER BY id", (number,))
