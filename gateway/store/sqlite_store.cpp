@@ -232,6 +232,25 @@ const std::vector<std::vector<std::string>> kMigrations = {
         " value TEXT NOT NULL,"
         " notes TEXT NOT NULL)",
     },
+    // Version 2: versioned settings (docs/settings.md), the nodes' reports about them, the
+    // previous node secret still accepted during a change, and the outbox's transport.
+    {
+        // One row per version of a scope's settings; who/when/where is its audit entry.
+        "CREATE TABLE settings_versions ("
+        " scope TEXT NOT NULL,"
+        " version INTEGER NOT NULL,"
+        " document TEXT NOT NULL,"
+        " audit_id INTEGER NOT NULL REFERENCES audit_log(id),"
+        " PRIMARY KEY (scope, version))",
+        "CREATE TABLE node_settings_status ("
+        " node_id TEXT PRIMARY KEY,"
+        " applied_version INTEGER NOT NULL,"
+        " applied_ms INTEGER NOT NULL,"
+        " error TEXT NOT NULL,"
+        " error_version INTEGER NOT NULL)",
+        "ALTER TABLE nodes ADD COLUMN previous_secret TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE outbox ADD COLUMN transport TEXT NOT NULL DEFAULT 'smtp'",
+    },
 };
 
 const int kSchemaVersion = static_cast<int>(kMigrations.size());
@@ -338,8 +357,10 @@ Attempt toAttempt(const AttemptRow& row) {
     return attempt;
 }
 
-const std::string kOutboxColumns = "id, sender, recipients, tries, next_try_ms, last_error, data";
-using OutboxRow = Poco::Tuple<Int64, std::string, std::string, int, Int64, std::string, BLOB>;
+const std::string kOutboxColumns =
+    "id, sender, recipients, tries, next_try_ms, last_error, data, transport";
+using OutboxRow =
+    Poco::Tuple<Int64, std::string, std::string, int, Int64, std::string, BLOB, std::string>;
 
 OutboxMail toOutboxMail(const OutboxRow& row) {
     OutboxMail mail;
@@ -356,6 +377,7 @@ OutboxMail toOutboxMail(const OutboxRow& row) {
     mail.nextTryMs = row.get<4>();
     mail.lastError = row.get<5>();
     mail.data = fromBlob(row.get<6>());
+    mail.transport = row.get<7>();
     return mail;
 }
 

@@ -137,13 +137,20 @@ class SqliteStore : public Store {
 
     // Administration (sqlite_store_admin.cpp).
     std::vector<CommunicationRecord> findRecords(const RecordFilter& filter) override;
-    void addUserAudited(const User& user, const AuditEntry& entry) override;
-    void updateUserAudited(const User& user, const AuditEntry& entry) override;
-    void addNodeAudited(const Node& node, const AuditEntry& entry) override;
-    void updateNodeAudited(const Node& node, const AuditEntry& entry) override;
-    void setNodeOrder(const std::vector<std::string>& order, const AuditEntry& entry) override;
-    void addAuditEntry(const AuditEntry& entry) override;
+    int64_t addUserAudited(const User& user, const AuditEntry& entry) override;
+    int64_t updateUserAudited(const User& user, const AuditEntry& entry) override;
+    int64_t addNodeAudited(const Node& node, const AuditEntry& entry) override;
+    int64_t updateNodeAudited(const Node& node, const AuditEntry& entry) override;
+    int64_t setNodeOrder(const std::vector<std::string>& order, const AuditEntry& entry) override;
+    int64_t addAuditEntry(const AuditEntry& entry) override;
     std::vector<AuditEntry> listAuditEntries(int limit) override;
+    std::optional<SettingsVersion> latestSettings(const std::string& scope) override;
+    std::optional<SettingsVersion> findSettingsVersion(const std::string& scope,
+                                                       int64_t version) override;
+    std::vector<SettingsVersion> listSettingsVersions(const std::string& scope,
+                                                      int limit) override;
+    void recordNodeSettingsStatus(const NodeSettingsStatus& status) override;
+    std::optional<NodeSettingsStatus> findNodeSettingsStatus(const std::string& nodeId) override;
 
   private:
     template <typename Body>

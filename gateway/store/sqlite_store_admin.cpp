@@ -56,24 +56,49 @@ AuditEntry toAuditEntry(const AuditRow& row) {
     return entry;
 }
 
-void insertAudit(Session& session, const AuditEntry& entry) {
+// Writes the entry and, if it carries a snapshot, the scope's next settings version (after
+// checking its base version). Returns that version, or 0 without a snapshot.
+Int64 insertAudit(Session& session, const AuditEntry& entry) {
+    Int64 version = 0;
+    if (entry.snapshot) {
+        const SettingsSnapshot& snapshot = *entry.snapshot;
+        if (snapshot.scope.empty()) fail("audit", "settings snapshot without a scope");
+        Int64 latest = 0;
+        session << "SELECT COALESCE(MAX(version), 0) FROM settings_versions WHERE scope = ?",
+            bind(snapshot.scope), into(latest), now;
+        if (snapshot.baseVersion && *snapshot.baseVersion != latest) {
+            throw SettingsConflict("store: settings of " + snapshot.scope + " are at version " +
+                                       std::to_string(latest) + ", the change was based on " +
+                                       std::to_string(*snapshot.baseVersion),
+                                   latest);
+        }
+        version = latest + 1;
+    }
     session << "INSERT INTO audit_log (time_ms, admin_user, client_address, action, target,"
                " changes) VALUES (?, ?, ?, ?, ?, ?)",
         bind(Int64{entry.timeMs}), bind(entry.adminUser), bind(entry.clientAddress),
         bind(entry.action), bind(entry.target), bind(entry.changes.empty() ? "{}" : entry.changes),
         now;
+    if (entry.snapshot) {
+        const Int64 auditId = sqlite_internal::lastInsertId(session);
+        session << "INSERT INTO settings_versions (scope, version, document, audit_id)"
+                   " VALUES (?, ?, ?, ?)",
+            bind(entry.snapshot->scope), bind(version), bind(entry.snapshot->document),
+            bind(auditId), now;
+    }
+    return version;
 }
 
 // Writes every column but the ID; check changedRows() to learn whether the node exists.
 void updateNodeRow(Session& session, const Node& node) {
     session << "UPDATE nodes SET url = ?, secret = ?, priority = ?,"
                " keep_lines_for_receive = ?, kill_time_ms = ?, max_dials = ?,"
-               " max_connected_tries = ?, busy_retry_ms = ?, failure_retry_ms = ?"
-               " WHERE id = ?",
+               " max_connected_tries = ?, busy_retry_ms = ?, failure_retry_ms = ?,"
+               " previous_secret = ? WHERE id = ?",
         bind(node.url), bind(node.secret), bind(node.priority), bind(node.keepLinesForReceive),
         bind(Int64{node.retry.killTimeMs}), bind(node.retry.maxDials),
         bind(node.retry.maxConnectedTries), bind(Int64{node.retry.busyRetryMs}),
-        bind(Int64{node.retry.failureRetryMs}), bind(node.id), now;
+        bind(Int64{node.retry.failureRetryMs}), bind(node.previousSecret), bind(node.id), now;
 }
 
 }  // namespace
@@ -109,55 +134,55 @@ std::vector<CommunicationRecord> SqliteStore::findRecords(const RecordFilter& fi
     });
 }
 
-void SqliteStore::addUserAudited(const User& user, const AuditEntry& entry) {
+int64_t SqliteStore::addUserAudited(const User& user, const AuditEntry& entry) {
     checkId("addUser", "user ID", user.id);
     checkAudit("addUser", entry);
-    writeTransaction("addUser", [&] {
+    return writeTransaction("addUser", [&] {
         if (countById(session_, "users", user.id) > 0) {
             fail("addUser", "user " + user.id + " already exists");
         }
         insertUserRow(session_, user);
-        insertAudit(session_, entry);
+        return insertAudit(session_, entry);
     });
 }
 
-void SqliteStore::updateUserAudited(const User& user, const AuditEntry& entry) {
+int64_t SqliteStore::updateUserAudited(const User& user, const AuditEntry& entry) {
     checkId("updateUser", "user ID", user.id);
     checkAudit("updateUser", entry);
-    writeTransaction("updateUser", [&] {
+    return writeTransaction("updateUser", [&] {
         updateUserRow(session_, user);
         if (changedRows(session_) != 1) fail("updateUser", "no user " + user.id);
-        insertAudit(session_, entry);
+        return insertAudit(session_, entry);
     });
 }
 
-void SqliteStore::addNodeAudited(const Node& node, const AuditEntry& entry) {
+int64_t SqliteStore::addNodeAudited(const Node& node, const AuditEntry& entry) {
     checkId("addNode", "node ID", node.id);
     checkAudit("addNode", entry);
-    writeTransaction("addNode", [&] {
+    return writeTransaction("addNode", [&] {
         if (countById(session_, "nodes", node.id) > 0) {
             fail("addNode", "node " + node.id + " already exists");
         }
         insertNodeRow(session_, node, /*replaceExisting=*/false);
-        insertAudit(session_, entry);
+        return insertAudit(session_, entry);
     });
 }
 
-void SqliteStore::updateNodeAudited(const Node& node, const AuditEntry& entry) {
+int64_t SqliteStore::updateNodeAudited(const Node& node, const AuditEntry& entry) {
     checkId("updateNode", "node ID", node.id);
     checkAudit("updateNode", entry);
-    writeTransaction("updateNode", [&] {
+    return writeTransaction("updateNode", [&] {
         updateNodeRow(session_, node);
         if (changedRows(session_) != 1) fail("updateNode", "no node " + node.id);
-        insertAudit(session_, entry);
+        return insertAudit(session_, entry);
     });
 }
 
-void SqliteStore::setNodeOrder(const std::vector<std::string>& order, const AuditEntry& entry) {
+int64_t SqliteStore::setNodeOrder(const std::vector<std::string>& order, const AuditEntry& entry) {
     checkAudit("setNodeOrder", entry);
     const std::set<std::string> named(order.begin(), order.end());
     if (named.size() != order.size()) fail("setNodeOrder", "a node is named twice");
-    writeTransaction("setNodeOrder", [&] {
+    return writeTransaction("setNodeOrder", [&] {
         std::vector<std::string> ids;
         session_ << "SELECT id FROM nodes", into(ids), now;
         if (std::set<std::string>(ids.begin(), ids.end()) != named) {
@@ -168,13 +193,13 @@ void SqliteStore::setNodeOrder(const std::vector<std::string>& order, const Audi
             session_ << "UPDATE nodes SET priority = ? WHERE id = ?", bind(priority), bind(id), now;
             priority += 10;
         }
-        insertAudit(session_, entry);
+        return insertAudit(session_, entry);
     });
 }
 
-void SqliteStore::addAuditEntry(const AuditEntry& entry) {
+int64_t SqliteStore::addAuditEntry(const AuditEntry& entry) {
     checkAudit("addAuditEntry", entry);
-    writeTransaction("addAuditEntry", [&] { insertAudit(session_, entry); });
+    return writeTransaction("addAuditEntry", [&] { return insertAudit(session_, entry); });
 }
 
 std::vector<AuditEntry> SqliteStore::listAuditEntries(int limit) {
@@ -188,6 +213,95 @@ std::vector<AuditEntry> SqliteStore::listAuditEntries(int limit) {
         entries.reserve(rows.size());
         for (const auto& row : rows) entries.push_back(toAuditEntry(row));
         return entries;
+    });
+}
+
+// ---- Settings versions -------------------------------------------------------------------
+
+namespace {
+
+const std::string kVersionSelect =
+    "SELECT v.scope, v.version, v.document, a.time_ms, a.admin_user, a.client_address,"
+    " a.action FROM settings_versions v JOIN audit_log a ON a.id = v.audit_id";
+using VersionRow =
+    Poco::Tuple<std::string, Int64, std::string, Int64, std::string, std::string, std::string>;
+
+SettingsVersion toSettingsVersion(const VersionRow& row) {
+    SettingsVersion version;
+    version.scope = row.get<0>();
+    version.version = row.get<1>();
+    version.document = row.get<2>();
+    version.timeMs = row.get<3>();
+    version.adminUser = row.get<4>();
+    version.clientAddress = row.get<5>();
+    version.action = row.get<6>();
+    return version;
+}
+
+}  // namespace
+
+std::optional<SettingsVersion> SqliteStore::latestSettings(const std::string& scope) {
+    return readTransaction("latestSettings", [&]() -> std::optional<SettingsVersion> {
+        std::vector<VersionRow> rows;
+        session_ << kVersionSelect + " WHERE v.scope = ? ORDER BY v.version DESC LIMIT 1",
+            bind(scope), into(rows), now;
+        if (rows.empty()) return std::nullopt;
+        return toSettingsVersion(rows.front());
+    });
+}
+
+std::optional<SettingsVersion> SqliteStore::findSettingsVersion(const std::string& scope,
+                                                                int64_t version) {
+    return readTransaction("findSettingsVersion", [&]() -> std::optional<SettingsVersion> {
+        std::vector<VersionRow> rows;
+        session_ << kVersionSelect + " WHERE v.scope = ? AND v.version = ?", bind(scope),
+            bind(Int64{version}), into(rows), now;
+        if (rows.empty()) return std::nullopt;
+        return toSettingsVersion(rows.front());
+    });
+}
+
+std::vector<SettingsVersion> SqliteStore::listSettingsVersions(const std::string& scope,
+                                                               int limit) {
+    checkLimit("listSettingsVersions", limit);
+    return readTransaction("listSettingsVersions", [&] {
+        std::vector<VersionRow> rows;
+        session_ << kVersionSelect + " WHERE v.scope = ? ORDER BY v.version DESC LIMIT ?",
+            bind(scope), bind(limit), into(rows), now;
+        std::vector<SettingsVersion> versions;
+        versions.reserve(rows.size());
+        for (const auto& row : rows) versions.push_back(toSettingsVersion(row));
+        return versions;
+    });
+}
+
+void SqliteStore::recordNodeSettingsStatus(const NodeSettingsStatus& status) {
+    checkId("recordNodeSettingsStatus", "node ID", status.nodeId);
+    writeTransaction("recordNodeSettingsStatus", [&] {
+        session_ << "INSERT INTO node_settings_status (node_id, applied_version, applied_ms,"
+                    " error, error_version) VALUES (?, ?, ?, ?, ?)"
+                    " ON CONFLICT (node_id) DO UPDATE SET applied_version = excluded.applied_version,"
+                    " applied_ms = excluded.applied_ms, error = excluded.error,"
+                    " error_version = excluded.error_version",
+            bind(status.nodeId), bind(Int64{status.appliedVersion}), bind(Int64{status.appliedMs}),
+            bind(status.error), bind(Int64{status.errorVersion}), now;
+    });
+}
+
+std::optional<NodeSettingsStatus> SqliteStore::findNodeSettingsStatus(const std::string& nodeId) {
+    return readTransaction("findNodeSettingsStatus", [&]() -> std::optional<NodeSettingsStatus> {
+        std::vector<Poco::Tuple<Int64, Int64, std::string, Int64>> rows;
+        session_ << "SELECT applied_version, applied_ms, error, error_version"
+                    " FROM node_settings_status WHERE node_id = ?",
+            bind(nodeId), into(rows), now;
+        if (rows.empty()) return std::nullopt;
+        NodeSettingsStatus status;
+        status.nodeId = nodeId;
+        status.appliedVersion = rows.front().get<0>();
+        status.appliedMs = rows.front().get<1>();
+        status.error = rows.front().get<2>();
+        status.errorVersion = rows.front().get<3>();
+        return status;
     });
 }
 

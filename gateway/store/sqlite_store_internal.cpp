@@ -43,6 +43,9 @@ std::string checkOutboxMail(const char* operation, const OutboxMail& mail) {
         fail(operation, "sender address contains a line break");
     }
     if (mail.data.empty()) fail(operation, "empty message");
+    if (mail.transport != "smtp" && mail.transport != "imap_append") {
+        fail(operation, "unknown transport '" + mail.transport + "'");
+    }
     return recipients;
 }
 
@@ -82,6 +85,7 @@ Node toNode(const NodeRow& row) {
     node.retry.maxConnectedTries = row.get<7>();
     node.retry.busyRetryMs = row.get<8>();
     node.retry.failureRetryMs = row.get<9>();
+    node.previousSecret = row.get<10>();
     return node;
 }
 
@@ -147,19 +151,21 @@ void updateUserRow(Session& session, const User& user) {
 
 void insertNodeRow(Session& session, const Node& node, bool replaceExisting) {
     const std::string sql =
-        "INSERT INTO nodes (" + kNodeColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" +
+        "INSERT INTO nodes (" + kNodeColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" +
         (replaceExisting ? " ON CONFLICT (id) DO UPDATE SET url = excluded.url,"
                            " secret = excluded.secret, priority = excluded.priority,"
                            " keep_lines_for_receive = excluded.keep_lines_for_receive,"
                            " kill_time_ms = excluded.kill_time_ms, max_dials = excluded.max_dials,"
                            " max_connected_tries = excluded.max_connected_tries,"
                            " busy_retry_ms = excluded.busy_retry_ms,"
-                           " failure_retry_ms = excluded.failure_retry_ms"
+                           " failure_retry_ms = excluded.failure_retry_ms,"
+                           " previous_secret = excluded.previous_secret"
                          : "");
     session << sql, bind(node.id), bind(node.url), bind(node.secret), bind(node.priority),
         bind(node.keepLinesForReceive), bind(Int64{node.retry.killTimeMs}),
         bind(node.retry.maxDials), bind(node.retry.maxConnectedTries),
-        bind(Int64{node.retry.busyRetryMs}), bind(Int64{node.retry.failureRetryMs}), now;
+        bind(Int64{node.retry.busyRetryMs}), bind(Int64{node.retry.failureRetryMs}),
+        bind(node.previousSecret), now;
 }
 
 bool recordExists(Session& session, const std::string& recordId) {
@@ -207,9 +213,10 @@ Int64 insertMailboxMessage(Session& session, const std::string& user, const std:
 void insertOutboxMail(Session& session, const OutboxMail& mail, const std::string& recipients) {
     BLOB data = toBlob(mail.data);
     session << "INSERT INTO outbox (state, sender, recipients, tries, next_try_ms,"
-               " last_error, data) VALUES ('queued', ?, ?, ?, ?, ?, " FAXGATE_BLOB_PARAM ")",
+               " last_error, transport, data)"
+               " VALUES ('queued', ?, ?, ?, ?, ?, ?, " FAXGATE_BLOB_PARAM ")",
         bind(mail.from), bind(recipients), bind(mail.tries), bind(Int64{mail.nextTryMs}),
-        bind(mail.lastError), use(data), now;
+        bind(mail.lastError), bind(mail.transport), use(data), now;
 }
 
 // ---- Transactions ------------------------------------------------------------------------

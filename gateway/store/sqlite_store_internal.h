@@ -55,9 +55,9 @@ User toUser(const UserRow& row);
 // Node columns in the order of NodeRow.
 inline const std::string kNodeColumns =
     "id, url, secret, priority, keep_lines_for_receive, kill_time_ms, max_dials,"
-    " max_connected_tries, busy_retry_ms, failure_retry_ms";
+    " max_connected_tries, busy_retry_ms, failure_retry_ms, previous_secret";
 using NodeRow = Poco::Tuple<std::string, std::string, std::string, int, int, Poco::Int64, int, int,
-                            Poco::Int64, Poco::Int64>;
+                            Poco::Int64, Poco::Int64, std::string>;
 
 Node toNode(const NodeRow& row);
 

@@ -23,6 +23,18 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// A settings change based on a version that is no longer the latest (someone registered
+// another version meanwhile). Nothing was written.
+class SettingsConflict : public StoreError {
+public:
+    SettingsConflict(const std::string& what, int64_t latestVersion)
+        : StoreError(what), latestVersion_(latestVersion) {}
+    int64_t latestVersion() const { return latestVersion_; }
+
+private:
+    int64_t latestVersion_;
+};
+
 // What the SMTP server hands over for one accepted mail: the raw message plus one job per
 // fax number. commitSubmissions() writes a batch of these in one transaction (group commit).
 struct NewSubmission {
@@ -55,6 +67,15 @@ struct RecordFilter {
     int limit = 1000;
 };
 
+// The new version of a scope's settings that an audited change creates (docs/settings.md).
+struct SettingsSnapshot {
+    std::string scope;                   // see SettingsVersion
+    std::string document;                // JSON, secrets removed
+    // When set, the change is refused with SettingsConflict unless this is still the scope's
+    // latest version (0 = the scope has no version yet): optimistic locking for editors.
+    std::optional<int64_t> baseVersion;
+};
+
 // One administrative change: who made it, from where, and what changed.
 struct AuditEntry {
     int64_t id = 0;                        // assigned by the store, rising
@@ -64,6 +85,8 @@ struct AuditEntry {
     std::string action;                    // "user.add", "node.change", "job.cancel", ...
     std::string target;                    // the user, node or job concerned
     std::string changes;                   // JSON object of the changed fields, secrets masked
+    // When set, the change also stores this new settings version, in the same transaction.
+    std::optional<SettingsSnapshot> snapshot;
 };
 
 class Store {
@@ -179,17 +202,33 @@ public:
     virtual std::vector<CommunicationRecord> findRecords(const RecordFilter& filter) = 0;
     // addUserAudited and addNodeAudited throw StoreError if the user or node exists,
     // the update methods if it does not.
-    virtual void addUserAudited(const User& user, const AuditEntry& entry) = 0;
-    virtual void updateUserAudited(const User& user, const AuditEntry& entry) = 0;
-    virtual void addNodeAudited(const Node& node, const AuditEntry& entry) = 0;
-    virtual void updateNodeAudited(const Node& node, const AuditEntry& entry) = 0;
+    // Every audited change returns the settings version its entry's snapshot created (0 when
+    // the entry has none); SettingsConflict if the snapshot's baseVersion is not the latest.
+    virtual int64_t addUserAudited(const User& user, const AuditEntry& entry) = 0;
+    virtual int64_t updateUserAudited(const User& user, const AuditEntry& entry) = 0;
+    virtual int64_t addNodeAudited(const Node& node, const AuditEntry& entry) = 0;
+    virtual int64_t updateNodeAudited(const Node& node, const AuditEntry& entry) = 0;
     // Gives the nodes priorities 10, 20, 30... in this order; `order` must name every node
     // exactly once (StoreError otherwise).
-    virtual void setNodeOrder(const std::vector<std::string>& order, const AuditEntry& entry) = 0;
-    // For changes stored elsewhere (a job cancelled through the scheduler).
-    virtual void addAuditEntry(const AuditEntry& entry) = 0;
+    virtual int64_t setNodeOrder(const std::vector<std::string>& order,
+                                 const AuditEntry& entry) = 0;
+    // For changes stored elsewhere (a job cancelled through the scheduler), and for settings
+    // that live only as versions (the gateway's own settings, a node's line settings).
+    virtual int64_t addAuditEntry(const AuditEntry& entry) = 0;
     // Newest first.
     virtual std::vector<AuditEntry> listAuditEntries(int limit) = 0;
+
+    // Settings versions (docs/settings.md), written by the audited changes above.
+    virtual std::optional<SettingsVersion> latestSettings(const std::string& scope) = 0;
+    virtual std::optional<SettingsVersion> findSettingsVersion(const std::string& scope,
+                                                               int64_t version) = 0;
+    // Newest first.
+    virtual std::vector<SettingsVersion> listSettingsVersions(const std::string& scope,
+                                                              int limit) = 0;
+    // What a node reported about its settings; replaces the node's previous status.
+    virtual void recordNodeSettingsStatus(const NodeSettingsStatus& status) = 0;
+    // Nothing if the node never reported.
+    virtual std::optional<NodeSettingsStatus> findNodeSettingsStatus(const std::string& nodeId) = 0;
 };
 
 // Opens (and creates or migrates) the SQLite store at `path`.

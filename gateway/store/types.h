@@ -45,6 +45,31 @@ struct Node {
     int priority = 100;              // priority table: lower is tried first
     int keepLinesForReceive = 0;     // this many idle lines are never used for sending
     RetryPolicy retry;
+    // The secret before the last change of `secret`: still accepted at hello until the node has
+    // applied the settings version that carried the new one (docs/settings.md). Empty = none.
+    std::string previousSecret;
+};
+
+// Versioned settings (docs/settings.md): each registration of a scope's settings is kept as
+// one version, so a change can be seen and rolled back. Versions count 1, 2, ... per scope.
+struct SettingsVersion {
+    std::string scope;          // "node:<id>", "priority", "user-nodes", "routing", "gateway",
+                                //   "users"
+    int64_t version = 0;
+    std::string document;       // JSON, secrets removed
+    int64_t timeMs = 0;         // who, when, from where and which action: the audit entry
+    std::string adminUser;      //   that created this version
+    std::string clientAddress;
+    std::string action;
+};
+
+// What a node last reported about its settings (heartbeat, hello, or the answer to a push).
+struct NodeSettingsStatus {
+    std::string nodeId;
+    int64_t appliedVersion = 0;  // 0 = the node runs on its own configuration file
+    int64_t appliedMs = 0;       // when the node reported appliedVersion first
+    std::string error;           // the node's refusal of the last version pushed; empty = none
+    int64_t errorVersion = 0;    // the version `error` is about
 };
 
 // One accepted mail. Its jobs share its document.
@@ -134,6 +159,7 @@ struct OutboxMail {
     std::string from;
     std::vector<std::string> to;
     std::string data;                // the whole message, CRLF line ends
+    std::string transport = "smtp";  // how it leaves: "smtp" (the relay) or "imap_append"
     int tries = 0;
     int64_t nextTryMs = 0;
     std::string lastError;

@@ -236,31 +236,48 @@ class FakeStore : public Store {
     std::vector<CommunicationRecord> findRecords(const RecordFilter&) override {
         unused("findRecords");
     }
-    void addUserAudited(const User& user, const AuditEntry& entry) override {
+    int64_t addUserAudited(const User& user, const AuditEntry& entry) override {
         addUser(user);
-        addAuditEntry(entry);
+        return addAuditEntry(entry);
     }
-    void updateUserAudited(const User& user, const AuditEntry& entry) override {
+    int64_t updateUserAudited(const User& user, const AuditEntry& entry) override {
         updateUser(user);
-        addAuditEntry(entry);
+        return addAuditEntry(entry);
     }
-    void addNodeAudited(const Node&, const AuditEntry&) override { unused("addNodeAudited"); }
-    void updateNodeAudited(const Node&, const AuditEntry&) override {
+    int64_t addNodeAudited(const Node&, const AuditEntry&) override { unused("addNodeAudited"); }
+    int64_t updateNodeAudited(const Node&, const AuditEntry&) override {
         unused("updateNodeAudited");
     }
-    void setNodeOrder(const std::vector<std::string>&, const AuditEntry&) override {
+    int64_t setNodeOrder(const std::vector<std::string>&, const AuditEntry&) override {
         unused("setNodeOrder");
     }
-    void addAuditEntry(const AuditEntry& entry) override {
+    // Snapshots are not versioned here: the delivery module never registers settings.
+    int64_t addAuditEntry(const AuditEntry& entry) override {
         std::lock_guard<std::mutex> lock(mutex_);
         audit_.push_back(entry);
         audit_.back().id = static_cast<int64_t>(audit_.size());
+        return 0;
     }
     std::vector<AuditEntry> listAuditEntries(int limit) override {
         std::lock_guard<std::mutex> lock(mutex_);
         std::vector<AuditEntry> entries(audit_.rbegin(), audit_.rend());
         if (entries.size() > static_cast<size_t>(limit)) entries.resize(static_cast<size_t>(limit));
         return entries;
+    }
+    std::optional<SettingsVersion> latestSettings(const std::string&) override {
+        unused("latestSettings");
+    }
+    std::optional<SettingsVersion> findSettingsVersion(const std::string&, int64_t) override {
+        unused("findSettingsVersion");
+    }
+    std::vector<SettingsVersion> listSettingsVersions(const std::string&, int) override {
+        unused("listSettingsVersions");
+    }
+    void recordNodeSettingsStatus(const NodeSettingsStatus&) override {
+        unused("recordNodeSettingsStatus");
+    }
+    std::optional<NodeSettingsStatus> findNodeSettingsStatus(const std::string&) override {
+        unused("findNodeSettingsStatus");
     }
 
   private:

@@ -6,9 +6,9 @@ namespace faxgate::gateway {
 namespace {
 
 std::vector<Node> table() {
-    Node a{"tokyo-1", "", "", 1, 0, {}};
-    Node b{"tokyo-2", "", "", 2, 1, {}};  // keeps one line for receiving
-    Node c{"osaka-1", "", "", 3, 0, {}};
+    Node a{"tokyo-1", "", "", 1, 0, {}, ""};
+    Node b{"tokyo-2", "", "", 2, 1, {}, ""};  // keeps one line for receiving
+    Node c{"osaka-1", "", "", 3, 0, {}, ""};
     return {a, b, c};
 }
 
