@@ -12,10 +12,13 @@ build_packages=(
   libcairo2-dev libjpeg-dev libpng-dev libspandsp-dev
   libgtest-dev libgmock-dev
   fonts-dejavu-core ghostscript
+  tzdata
   libmupdf-dev libmujs-dev libgumbo-dev libopenjp2-7-dev libjbig2dec0-dev
 )
 test_packages=(
-  python3 python3-aiosmtpd python3-pil swaks postfix poppler-utils libtiff-tools openssl curl isync
+  python3 python3-aiosmtpd python3-pil swaks libnet-ssleay-perl libio-socket-ssl-perl postfix
+  poppler-utils libtiff-tools openssl curl isync
+  dovecot-imapd mutt
 )
 
 packages=("${build_packages[@]}")
