@@ -243,6 +243,14 @@ sim.exchange_dir = {self.dir}/exchange
         argv += list(args)
         return subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
 
+    def fax_admin(self, *args, user="admin", password="admin", stdin=None, extra_env=None):
+        """Runs the real fax-admin against this gateway as `user` (environment credentials)."""
+        env = dict(os.environ, FAXGATE_URL=f"http://127.0.0.1:{self.http_port}",
+                   FAXGATE_USER=user, FAXGATE_PASSWORD=password, HOME=self.dir)
+        env.update(extra_env or {})
+        return subprocess.run([f"{BIN}/fax-admin", *args], input=stdin, capture_output=True,
+                              text=True, timeout=60, env=env)
+
     # --- the store, read-only --------------------------------------------------------
     def query(self, sql, params=()):
         db = sqlite3.connect(f"file:{self.dir}/gateway/faxgate.db?mode=ro", uri=True, timeout=10)

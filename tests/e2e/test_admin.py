@@ -4,12 +4,11 @@ with swaks, cancel, the records filter, and the audit log showing the changes.""
 
 import json
 import os
-import subprocess
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BIN, Faxgate, wait_for  # noqa: E402
+from harness import Faxgate, wait_for  # noqa: E402
 
 
 class AdminTest(unittest.TestCase):
@@ -27,11 +26,8 @@ class AdminTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.fg.stop()
 
-    def admin(self, *args, user="admin", password="admin", stdin=None):
-        env = dict(os.environ, FAXGATE_URL=f"http://127.0.0.1:{self.fg.http_port}",
-                   FAXGATE_USER=user, FAXGATE_PASSWORD=password, HOME=self.fg.dir)
-        return subprocess.run([f"{BIN}/fax-admin", *args], input=stdin, capture_output=True,
-                              text=True, timeout=60, env=env)
+    def admin(self, *args, **kwargs):
+        return self.fg.fax_admin(*args, **kwargs)
 
     def test_users_list_add_and_refusals(self):
         r = self.admin("users", "list")

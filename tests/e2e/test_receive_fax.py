@@ -10,20 +10,13 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import documents  # noqa: E402
-from harness import BIN, FaxgateTestCase, wait_for  # noqa: E402
+from harness import FaxgateTestCase, wait_for  # noqa: E402
 
 NODE2_NUMBER = "03000000002"  # node-2's sim line (harness.node_config)
-
-
-def admin_cli(fg, *args, stdin="admin\n"):
-    env = dict(os.environ, FAXGATE_URL=f"http://127.0.0.1:{fg.http_port}", FAXGATE_USER="admin")
-    return subprocess.run([f"{BIN}/fax-admin", "--password-stdin", *args], input=stdin,
-                          capture_output=True, text=True, timeout=60, env=env)
 
 
 class ReceiveFaxTest(FaxgateTestCase):
@@ -31,7 +24,7 @@ class ReceiveFaxTest(FaxgateTestCase):
     def setUpClass(cls):
         super().setUpClass()
         # Both TIFF and PDF for the admin, so the test can compare the received bytes.
-        r = admin_cli(cls.fg, "users", "set", "admin", "--attachment", "both")
+        r = cls.fg.fax_admin("users", "set", "admin", "--attachment", "both")
         assert r.returncode == 0, r.stdout + r.stderr
 
     def imap(self, user, password):

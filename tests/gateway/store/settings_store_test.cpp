@@ -4,33 +4,14 @@
 // previous node secret and the outbox transport survive reopening.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <filesystem>
-
 #include "gateway/store/sqlite_store.h"
+#include "tests/gateway/store/store_fixture.h"
 
 namespace faxgate::gateway {
 namespace {
 
-class SettingsStoreTest : public ::testing::Test {
+class SettingsStoreTest : public testing::TempStoreTest {
   protected:
-    void SetUp() override {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "faxgate-settings-test-XXXXXX").string();
-        ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-        directory_ = pattern;
-        path_ = (directory_ / "gateway.db").string();
-        store_ = openSqliteStore(path_);
-    }
-    void TearDown() override {
-        store_.reset();
-        std::error_code ignored;
-        std::filesystem::remove_all(directory_, ignored);
-    }
-    void reopen() {
-        store_.reset();
-        store_ = openSqliteStore(path_);
-    }
     static AuditEntry change(const std::string& scope, const std::string& document,
                              std::optional<int64_t> base = std::nullopt, int64_t timeMs = 1000) {
         AuditEntry entry;
@@ -50,10 +31,6 @@ class SettingsStoreTest : public ::testing::Test {
         n.secret = "first-secret";
         return n;
     }
-
-    std::filesystem::path directory_;
-    std::string path_;
-    std::unique_ptr<Store> store_;
 };
 
 TEST_F(SettingsStoreTest, VersionsCountPerScopeAndKeepWhoWhenWhere) {

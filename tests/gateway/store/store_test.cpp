@@ -16,32 +16,13 @@
 #include <vector>
 
 #include "gateway/store/sqlite_store.h"
+#include "tests/gateway/store/store_fixture.h"
 
 namespace faxgate::gateway {
 namespace {
 
-class SqliteStoreTest : public ::testing::Test {
+class SqliteStoreTest : public testing::TempStoreTest {
   protected:
-    void SetUp() override {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "faxgate-store-test-XXXXXX").string();
-        ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-        directory_ = pattern;
-        path_ = (directory_ / "gateway.db").string();
-        store_ = openSqliteStore(path_);
-    }
-
-    void TearDown() override {
-        store_.reset();
-        std::error_code ignored;
-        std::filesystem::remove_all(directory_, ignored);
-    }
-
-    void reopen() {
-        store_.reset();
-        store_ = openSqliteStore(path_);
-    }
-
     static NewSubmission submission(const std::string& owner, std::vector<std::string> numbers,
                                     int64_t createdMs = 1000) {
         NewSubmission s;
@@ -65,9 +46,6 @@ class SqliteStoreTest : public ::testing::Test {
         return bytes;
     }
 
-    std::filesystem::path directory_;
-    std::string path_;
-    std::unique_ptr<Store> store_;
 };
 
 User sampleUser(const std::string& id) {
