@@ -9,13 +9,11 @@
 #include <Poco/Net/Context.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/SecureStreamSocket.h>
-#include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/Net/TCPServer.h>
 #include <Poco/Net/TCPServerConnection.h>
 #include <Poco/Net/TCPServerConnectionFactory.h>
-#include <Poco/Net/TCPServerParams.h>
 #include <Poco/ThreadPool.h>
 #include <Poco/Timespan.h>
 
@@ -28,6 +26,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "common/tcp_listener.h"
 #include "common/tls_server.h"
 #include "gateway/imap/imap_session.h"
 
@@ -72,15 +71,6 @@ void validate(const ImapServerOptions& options) {
     require(options.idlePollMs >= 10, "idlePollMs", "must be at least 10");
 }
 
-void sendAll(Poco::Net::StreamSocket& socket, const std::string& data) {
-    size_t sent = 0;
-    while (sent < data.size()) {
-        const int n = socket.sendBytes(data.data() + sent, static_cast<int>(data.size() - sent));
-        if (n <= 0) throw Poco::Net::NetException("connection closed while sending");
-        sent += static_cast<size_t>(n);
-    }
-}
-
 int64_t nowMs() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::steady_clock::now().time_since_epoch())
@@ -91,7 +81,7 @@ int64_t nowMs() {
 
 struct ImapServerState {
     ImapServerState(const ImapServerOptions& serverOptions, Store& imapStore)
-        : options(serverOptions), store(imapStore) {}
+        : options(serverOptions), store(imapStore), connections(serverOptions.maxConnections) {}
 
     const ImapServerOptions options;
     ImapSessionOptions sessionOptions;
@@ -100,12 +90,11 @@ struct ImapServerState {
     Poco::Net::Context::Ptr tlsContext;  // null = no TLS
     Poco::Logger& logger = Poco::Logger::get("imap");
 
-    // REQUIRES: mutex held for everything below.
+    ConnectionRegistry connections;
+
+    // REQUIRES: mutex held for sessionsPerUser.
     std::mutex mutex;
-    std::set<Poco::Net::StreamSocket*> sockets;
-    size_t activeConnections = 0;
     std::map<std::string, size_t> sessionsPerUser;
-    bool stopping = false;
 
     bool admitUser(const std::string& user) {
         std::lock_guard<std::mutex> lock(mutex);
@@ -133,10 +122,7 @@ class ImapConnection : public Poco::Net::TCPServerConnection {
   private:
     void converse(ImapSession& session);
     void logSession(const std::string& client, const ImapSession& session);
-    bool stopping() {
-        std::lock_guard<std::mutex> lock(shared_->mutex);
-        return shared_->stopping;
-    }
+    bool stopping() { return shared_->connections.stopping(); }
     Poco::Net::StreamSocket& active() {
         return secure_ ? static_cast<Poco::Net::StreamSocket&>(*secure_) : socket();
     }
@@ -154,43 +140,36 @@ void ImapConnection::run() {
     } catch (const Poco::Exception&) {
         return;
     }
-    bool admitted = false;
-    bool wasStopping = false;
     {
-        std::lock_guard<std::mutex> lock(shared_->mutex);
-        wasStopping = shared_->stopping;
-        shared_->sockets.insert(&plain);
-        admitted = ++shared_->activeConnections <= shared_->options.maxConnections;
-    }
-    try {
-        plain.setNoDelay(true);
-        plain.setSendTimeout(Poco::Timespan(shared_->options.idleTimeoutMs * 1000));
-        if (implicitTls_) startServerTls(secure_, plain, shared_->tlsContext);
-        if (wasStopping || !admitted) {
-            sendAll(active(), wasStopping ? "* BYE Server shutting down\r\n"
-                                          : "* BYE Too many connections, try again later\r\n");
-            if (!admitted)
-                shared_->logger.warning("session client=" + client +
-                                        " end=\"too many connections\"");
-        } else {
-            ImapSession session(shared_->sessionOptions, shared_->store, shared_->recent,
-                                [state = shared_.get()](const std::string& user) {
-                                    return state->admitUser(user);
-                                });
-            if (implicitTls_) session.tlsStarted();
-            converse(session);
-            if (session.authenticated()) shared_->releaseUser(session.summary().user);
-            logSession(client, session);
+        ConnectionRegistry::Member registration(shared_->connections, plain);
+        const bool wasStopping = registration.arrivedWhileStopping();
+        const bool admitted = !registration.overLimit();
+        try {
+            plain.setNoDelay(true);
+            plain.setSendTimeout(Poco::Timespan(shared_->options.idleTimeoutMs * 1000));
+            if (implicitTls_) startServerTls(secure_, plain, shared_->tlsContext);
+            if (wasStopping || !admitted) {
+                sendAll(active(), wasStopping ? "* BYE Server shutting down\r\n"
+                                              : "* BYE Too many connections, try again later\r\n");
+                if (!admitted)
+                    shared_->logger.warning("session client=" + client +
+                                            " end=\"too many connections\"");
+            } else {
+                ImapSession session(shared_->sessionOptions, shared_->store, shared_->recent,
+                                    [state = shared_.get()](const std::string& user) {
+                                        return state->admitUser(user);
+                                    });
+                if (implicitTls_) session.tlsStarted();
+                converse(session);
+                if (session.authenticated()) shared_->releaseUser(session.summary().user);
+                logSession(client, session);
+            }
+        } catch (const Poco::Exception& error) {
+            shared_->logger.information("session client=" + client + " end=\"" +
+                                        error.displayText() + "\"");
         }
-    } catch (const Poco::Exception& error) {
-        shared_->logger.information("session client=" + client + " end=\"" + error.displayText() +
-                                    "\"");
     }
-    {
-        std::lock_guard<std::mutex> lock(shared_->mutex);
-        shared_->sockets.erase(&plain);
-        --shared_->activeConnections;
-    }
+    // The registration is gone: stop() cannot touch the socket any more; now close TLS.
     secure_.reset();
 }
 
@@ -326,26 +305,14 @@ ImapServer::~ImapServer() {
 
 void ImapServer::start() {
     if (running_) return;
-    {
-        std::lock_guard<std::mutex> lock(shared_->mutex);
-        shared_->stopping = false;
-    }
+    shared_->connections.resume();
     const ImapServerOptions& options = shared_->options;
     const int maxThreads = static_cast<int>(options.maxConnections) + kSpareThreads;
     auto running = std::make_unique<Running>();
     running->threadPool = std::make_unique<Poco::ThreadPool>("imap", 2, maxThreads);
     auto listen = [&](uint16_t port, bool implicitTls, uint16_t& boundPort) {
-        Poco::Net::ServerSocket socket(
-            Poco::Net::SocketAddress(Poco::Net::IPAddress(options.listenAddress), port),
-            /*backlog=*/64);
-        auto params = new Poco::Net::TCPServerParams;
-        params->setMaxThreads(maxThreads);
-        params->setMaxQueued(64);
-        auto server = std::make_unique<Poco::Net::TCPServer>(
-            new ImapConnectionFactory(shared_, implicitTls), *running->threadPool, socket, params);
-        server->start();
-        boundPort = socket.address().port();
-        return server;
+        return startTcpServer(new ImapConnectionFactory(shared_, implicitTls), *running->threadPool,
+                              options.listenAddress, port, maxThreads, boundPort);
     };
     running->server = listen(options.port, false, running->port);
     if (options.implicitTlsPort != 0 || options.implicitTlsEphemeral)
@@ -361,17 +328,7 @@ void ImapServer::stop() {
     if (!running_) return;
     running_->server->stop();
     if (running_->tlsServer) running_->tlsServer->stop();
-    {
-        std::lock_guard<std::mutex> lock(shared_->mutex);
-        shared_->stopping = true;
-        for (Poco::Net::StreamSocket* socket : shared_->sockets) {
-            try {
-                socket->shutdownReceive();
-            } catch (const Poco::Exception&) {
-                // Already closing: nothing to wake.
-            }
-        }
-    }
+    shared_->connections.stopAll();
     running_->threadPool->joinAll();
     running_.reset();
 }

@@ -12,15 +12,14 @@
 #include "Poco/Net/Context.h"
 #include "Poco/Net/NetException.h"
 #include "Poco/Net/SecureStreamSocket.h"
-#include "Poco/Net/ServerSocket.h"
 #include "Poco/Net/SocketAddress.h"
 #include "Poco/Net/StreamSocket.h"
 #include "Poco/Net/TCPServer.h"
 #include "Poco/Net/TCPServerConnection.h"
 #include "Poco/Net/TCPServerConnectionFactory.h"
-#include "Poco/Net/TCPServerParams.h"
 #include "Poco/ThreadPool.h"
 #include "Poco/Timespan.h"
+#include "common/tcp_listener.h"
 #include "common/tls_server.h"
 #include "gateway/smtp/network_list.h"
 
@@ -76,21 +75,14 @@ void validate(const SmtpServerOptions& options) {
     require(limits.maxErrors >= 1, "maxErrors", "must be at least 1");
 }
 
-void sendAll(Poco::Net::StreamSocket& socket, const std::string& data) {
-    size_t sent = 0;
-    while (sent < data.size()) {
-        const int n = socket.sendBytes(data.data() + sent, static_cast<int>(data.size() - sent));
-        if (n <= 0) throw Poco::Net::NetException("connection closed while sending");
-        sent += static_cast<size_t>(n);
-    }
-}
-
 }  // namespace
 
 // What the server and its connection threads share. Lives as long as the last connection.
 struct SmtpServerState {
     SmtpServerState(const SmtpServerOptions& serverOptions, SmtpServices& smtpServices)
-        : options(serverOptions), services(smtpServices) {}
+        : options(serverOptions),
+          services(smtpServices),
+          connections(serverOptions.limits.maxConnections) {}
 
     const SmtpServerOptions options;
     SmtpSessionOptions sessionOptions;
@@ -99,13 +91,7 @@ struct SmtpServerState {
     Poco::Net::Context::Ptr tlsContext;  // null = no STARTTLS
     Poco::Logger& logger = Poco::Logger::get("smtp");
 
-    std::atomic<size_t> activeConnections{0};
-
-    // Open connections' sockets, so stop() can wake their blocked reads.
-    // REQUIRES: mutex held for sockets and stopping.
-    std::mutex mutex;
-    std::set<Poco::Net::StreamSocket*> sockets;
-    bool stopping = false;
+    ConnectionRegistry connections;
 };
 
 // One client connection, on a thread of the server's pool.
@@ -117,37 +103,9 @@ class SmtpConnection : public Poco::Net::TCPServerConnection {
     void run() override;
 
   private:
-    // Registers the socket for stop() and counts the connection, for the scope of run().
-    class Registration {
-      public:
-        Registration(SmtpServerState& shared, Poco::Net::StreamSocket& socket)
-            : shared_(shared), socket_(socket) {
-            std::lock_guard<std::mutex> lock(shared_.mutex);
-            stopping_ = shared_.stopping;
-            shared_.sockets.insert(&socket_);
-            count_ = ++shared_.activeConnections;
-        }
-        ~Registration() {
-            std::lock_guard<std::mutex> lock(shared_.mutex);
-            shared_.sockets.erase(&socket_);
-            --shared_.activeConnections;
-        }
-        bool stopping() const { return stopping_; }
-        size_t count() const { return count_; }
-
-      private:
-        SmtpServerState& shared_;
-        Poco::Net::StreamSocket& socket_;
-        bool stopping_ = false;
-        size_t count_ = 0;
-    };
-
     void converse(SmtpSession& session);
     void logSession(const std::string& client, const SmtpSession& session);
-    bool stopping() {
-        std::lock_guard<std::mutex> lock(shared_->mutex);
-        return shared_->stopping;
-    }
+    bool stopping() { return shared_->connections.stopping(); }
 
     std::shared_ptr<SmtpServerState> shared_;
     // After STARTTLS; declared before anything that must go before it closes the socket.
@@ -166,19 +124,19 @@ void SmtpConnection::run() {
         return;  // gone before we looked
     }
     {
-        Registration registration(*shared_, plain);
+        ConnectionRegistry::Member registration(shared_->connections, plain);
         const SmtpSessionOptions& options = shared_->sessionOptions;
         try {
             const Poco::Timespan timeout(options.limits.idleTimeoutMs * 1000);
             plain.setReceiveTimeout(timeout);
             plain.setSendTimeout(timeout);
             plain.setNoDelay(true);
-            if (registration.stopping()) {
+            if (registration.arrivedWhileStopping()) {
                 sendAll(plain,
                         formatSmtpReply(421, "4.3.2", options.hostname + " Service shutting down"));
                 return;
             }
-            if (registration.count() > options.limits.maxConnections) {
+            if (registration.overLimit()) {
                 sendAll(plain, formatSmtpReply(
                                    421, "4.3.2",
                                    options.hostname + " Too many connections, try again later"));
@@ -322,24 +280,14 @@ SmtpServer::~SmtpServer() {
 
 void SmtpServer::start() {
     if (running_) return;
-    {
-        std::lock_guard<std::mutex> lock(shared_->mutex);
-        shared_->stopping = false;
-    }
+    shared_->connections.resume();
     const SmtpServerOptions& options = shared_->options;
     const int maxThreads = static_cast<int>(options.limits.maxConnections) + kSpareThreads;
     auto running = std::make_unique<Running>();
     running->threadPool = std::make_unique<Poco::ThreadPool>("smtp", 2, maxThreads);
-    Poco::Net::ServerSocket socket(
-        Poco::Net::SocketAddress(Poco::Net::IPAddress(options.listenAddress), options.port),
-        /*backlog=*/64);
-    auto params = new Poco::Net::TCPServerParams;
-    params->setMaxThreads(maxThreads);
-    params->setMaxQueued(64);
-    running->server = std::make_unique<Poco::Net::TCPServer>(new SmtpConnectionFactory(shared_),
-                                                             *running->threadPool, socket, params);
-    running->server->start();
-    running->port = socket.address().port();
+    running->server =
+        startTcpServer(new SmtpConnectionFactory(shared_), *running->threadPool,
+                       options.listenAddress, options.port, maxThreads, running->port);
     shared_->logger.information("listening on " + options.listenAddress + " port " +
                                 std::to_string(running->port) +
                                 (shared_->sessionOptions.tlsAvailable ? " (STARTTLS)" : ""));
@@ -349,17 +297,7 @@ void SmtpServer::start() {
 void SmtpServer::stop() {
     if (!running_) return;
     running_->server->stop();  // no new connections; queued ones are dropped
-    {
-        std::lock_guard<std::mutex> lock(shared_->mutex);
-        shared_->stopping = true;
-        for (Poco::Net::StreamSocket* socket : shared_->sockets) {
-            try {
-                socket->shutdownReceive();
-            } catch (const Poco::Exception&) {
-                // Already closing: nothing to wake.
-            }
-        }
-    }
+    shared_->connections.stopAll();
     running_->threadPool->joinAll();
     running_.reset();
 }
