@@ -9,10 +9,12 @@
 
 #include "gateway/api/api_server.h"
 #include "gateway/conversion_worker.h"
+#include "gateway/delivery/imap_append.h"
 #include "gateway/delivery/inbound_delivery.h"
 #include "gateway/delivery/outbox.h"
 #include "gateway/delivery/report_delivery.h"
 #include "gateway/delivery/smtp_relay.h"
+#include "gateway/delivery/transport_selector.h"
 #include "gateway/image/tiff_to_pdf.h"
 #include "gateway/imap/imap_server.h"
 #include "gateway/nodes/node_registry.h"
@@ -56,6 +58,8 @@ struct Gateway::Parts {
     GatewayConfig config;
     std::unique_ptr<Store> store;
     std::unique_ptr<SmtpRelay> relay;
+    std::unique_ptr<ImapAppend> imapAppend;
+    TransportSelector transports;  // the outbox's way out, by OutboxMail::transport
     std::unique_ptr<Outbox> outbox;
     std::unique_ptr<ReportDelivery> reports;
     std::unique_ptr<InboundDelivery> inbound;
@@ -105,10 +109,30 @@ Gateway::Gateway(GatewayConfig config) : parts_(std::make_unique<Parts>()) {
         relay.requireTls = c.relayRequireTls;
         relay.heloName = c.hostname;
         p.relay = std::make_unique<SmtpRelay>(relay);
-        p.outbox = std::make_unique<Outbox>(*p.store, *p.relay);
+        p.transports.add("smtp", *p.relay);
     }
-    p.reports = std::make_unique<ReportDelivery>(*p.store, p.outbox.get(), c.templatesDir,
-                                                 c.reportFrom, c.hostname);
+    if (!c.imapAppendUrl.empty()) {
+        ImapAppendOptions append;
+        append.url = c.imapAppendUrl;
+        append.loginTemplate = c.imapAppendLogin;
+        append.password = c.imapAppendPassword;
+        append.requireTls = c.imapAppendRequireTls;
+        append.verifyCertificate = c.imapAppendVerifyCertificate;
+        append.caFile = c.imapAppendCaFile;
+        append.timeoutMs = static_cast<long>(c.imapAppendTimeoutMs);
+        p.imapAppend = std::make_unique<ImapAppend>(append);
+        p.transports.add("imap_append", *p.imapAppend);
+    }
+    if (p.relay || p.imapAppend) {
+        OutboxOptions outbox;
+        outbox.firstRetryDelayMs = c.outboxFirstRetryDelayMs;
+        outbox.maxRetryDelayMs = c.outboxMaxRetryDelayMs;
+        outbox.maxAgeMs = c.outboxMaxAgeMs;
+        p.outbox = std::make_unique<Outbox>(*p.store, p.transports, outbox);
+    }
+    // Result reports leave only by the relay; without one they stay in "Sent Faxes".
+    p.reports = std::make_unique<ReportDelivery>(*p.store, p.relay ? p.outbox.get() : nullptr,
+                                                 c.templatesDir, c.reportFrom, c.hostname);
     if (c.attachDocument) {
         p.reports->setPdfMaker([](const std::string& tiff) {
             PdfWrapOptions options;
@@ -121,6 +145,9 @@ Gateway::Gateway(GatewayConfig config) : parts_(std::make_unique<Parts>()) {
     inbound.mail.templatesDir = c.templatesDir;
     inbound.mail.fromAddress = c.reportFrom;
     inbound.mail.hostname = c.hostname;
+    // The copy for a user with an external address takes the configured way, if it exists.
+    inbound.externalTransport =
+        p.transports.has(c.externalDelivery) ? c.externalDelivery : std::string();
     p.inbound = std::make_unique<InboundDelivery>(*p.store, p.outbox.get(), inbound, nowMs);
 
     NodeRegistryOptions registry;

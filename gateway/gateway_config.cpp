@@ -8,6 +8,7 @@
 #include <Poco/StringTokenizer.h>
 #include <Poco/Util/IniFileConfiguration.h>
 
+#include <fstream>
 #include <functional>
 #include <limits>
 #include <map>
@@ -149,6 +150,21 @@ GatewayConfig loadGatewayConfig(const std::string& path) {
     table.flag("relay.require_tls", config.relayRequireTls);
     table.text("relay.from", config.reportFrom);
 
+    table.number("outbox.first_retry_delay_ms", config.outboxFirstRetryDelayMs, 100, kMaxMs);
+    table.number("outbox.max_retry_delay_ms", config.outboxMaxRetryDelayMs, 100, kMaxMs);
+    table.number("outbox.max_age_ms", config.outboxMaxAgeMs, 1000, 365LL * 24 * 3600 * 1000);
+
+    table.text("inbound.external_delivery", config.externalDelivery);
+
+    table.text("imap_append.url", config.imapAppendUrl);
+    table.text("imap_append.login", config.imapAppendLogin);
+    table.text("imap_append.password", config.imapAppendPassword);
+    table.text("imap_append.password_file", config.imapAppendPasswordFile);
+    table.flag("imap_append.require_tls", config.imapAppendRequireTls);
+    table.flag("imap_append.verify_certificate", config.imapAppendVerifyCertificate);
+    table.text("imap_append.ca_file", config.imapAppendCaFile);
+    table.number("imap_append.timeout_ms", config.imapAppendTimeoutMs, 1000, 3600 * 1000);
+
     table.flag("reports.requeue_notices", config.requeueNotices);
     table.flag("reports.attach_document", config.attachDocument);
 
@@ -170,6 +186,32 @@ GatewayConfig loadGatewayConfig(const std::string& path) {
         config.imapTlsPrivateKeyFile = config.tlsPrivateKeyFile;
     }
     if (config.reportFrom.empty()) config.reportFrom = "faxgate@" + config.faxDomain;
+    if (config.outboxMaxRetryDelayMs < config.outboxFirstRetryDelayMs) {
+        table.fail("outbox.max_retry_delay_ms", "must not be below first_retry_delay_ms");
+    }
+    if (config.externalDelivery != "smtp" && config.externalDelivery != "imap_append") {
+        table.fail("inbound.external_delivery",
+                   "'" + config.externalDelivery + "' is not smtp or imap_append");
+    }
+    if (config.externalDelivery == "imap_append" && config.imapAppendUrl.empty()) {
+        table.fail("inbound.external_delivery", "imap_append needs imap_append.url");
+    }
+    if (!config.imapAppendPasswordFile.empty()) {
+        if (!config.imapAppendPassword.empty()) {
+            table.fail("imap_append.password_file", "set password or password_file, not both");
+        }
+        std::ifstream in(config.imapAppendPasswordFile);
+        if (!in || !std::getline(in, config.imapAppendPassword)) {
+            table.fail("imap_append.password_file",
+                       "cannot read '" + config.imapAppendPasswordFile + "'");
+        }
+        if (!config.imapAppendPassword.empty() && config.imapAppendPassword.back() == '\r') {
+            config.imapAppendPassword.pop_back();
+        }
+    }
+    if (!config.imapAppendUrl.empty() && config.imapAppendPassword.empty()) {
+        table.fail("imap_append.password", "imap_append.url needs a password or password_file");
+    }
     return config;
 }
 

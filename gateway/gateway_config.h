@@ -83,6 +83,26 @@ struct GatewayConfig {
     bool relayRequireTls = false;  // relay.require_tls
     std::string reportFrom;        // relay.from: default faxgate@<fax_domain>
 
+    // [outbox] retries of mails that could not leave yet (relay or IMAP APPEND)
+    int64_t outboxFirstRetryDelayMs = 60 * 1000;      // outbox.first_retry_delay_ms, doubled
+    int64_t outboxMaxRetryDelayMs = 3600 * 1000;      // outbox.max_retry_delay_ms
+    int64_t outboxMaxAgeMs = 5LL * 24 * 3600 * 1000;  // outbox.max_age_ms: then given up
+
+    // [inbound] received faxes
+    std::string externalDelivery = "smtp";  // inbound.external_delivery: how the copy for a
+                                            // user with an external address leaves: "smtp"
+                                            // (the relay) or "imap_append" (IMAP APPEND)
+
+    // [imap_append] received faxes appended to users' mailboxes on an external IMAP server
+    std::string imapAppendUrl;                // imap_append.url: imap[s]://host:port/Folder
+    std::string imapAppendLogin = "{email}";  // imap_append.login: {email}, {user} replaced
+    std::string imapAppendPassword;           // imap_append.password (e.g. a master user's)
+    std::string imapAppendPasswordFile;       // imap_append.password_file: first line
+    bool imapAppendRequireTls = true;         // imap_append.require_tls (STARTTLS on imap://)
+    bool imapAppendVerifyCertificate = true;  // imap_append.verify_certificate
+    std::string imapAppendCaFile;             // imap_append.ca_file: PEM; empty = system's
+    int64_t imapAppendTimeoutMs = 30000;      // imap_append.timeout_ms
+
     // [reports] what the sender gets back
     bool requeueNotices = false;  // reports.requeue_notices: mail after every
                                   // failed try that will be retried

@@ -129,8 +129,7 @@ InboundOutcome InboundDelivery::deliver(CommunicationRecord record, const std::s
             images.pdf = wrapFaxTiffAsPdf(tiff, pdfOptions);
         } catch (const ImageError& e) {
             logger().warning("record " + record.recordId +
-                             ": the fax cannot be wrapped as PDF, attaching the TIFF: " +
-                             e.what());
+                             ": the fax cannot be wrapped as PDF, attaching the TIFF: " + e.what());
         }
     }
 
@@ -143,9 +142,11 @@ InboundOutcome InboundDelivery::deliver(CommunicationRecord record, const std::s
         message.folder = options_.folder;
         message.data = composer_.compose(record, user, images, nowMs);
         message.internalDateMs = nowMs;
-        if (!user.email.empty()) {
+        if (!user.email.empty() && !options_.externalTransport.empty()) {
             OutboxMail mail;
-            mail.from = options_.mail.fromAddress;
+            mail.transport = options_.externalTransport;
+            // An APPEND has no envelope sender: `from` names the user the login is made for.
+            mail.from = mail.transport == "imap_append" ? user.id : options_.mail.fromAddress;
             mail.to = {user.email};
             mail.data = message.data;
             mail.nextTryMs = nowMs;
@@ -165,9 +166,8 @@ InboundOutcome InboundDelivery::deliver(CommunicationRecord record, const std::s
     outcome.routedTo = record.routedTo;
     for (const User& user : users) outcome.deliveredTo.push_back(user.id);
     logger().information("record " + record.recordId + " from '" + record.callerNumber + "' / '" +
-                         record.remoteCsid + "' to '" + record.calledNumber +
-                         "': " + explanation + " -> " +
-                         (record.routedTo.empty() ? "nobody" : record.routedTo));
+                         record.remoteCsid + "' to '" + record.calledNumber + "': " + explanation +
+                         " -> " + (record.routedTo.empty() ? "nobody" : record.routedTo));
     return outcome;
 }
 

@@ -2,7 +2,8 @@
 // (POST /node/v1/inbound, gateway/api/inbound_api.h). Routes it (gateway/routing/), composes
 // one mail per routed user (inbound_mail.h), and hands the store one transaction holding the
 // record with its routing decision, the mailbox messages (folder INBOX) and the outbox copies
-// for users with an external address (Store::storeReception). Only after that commit does the
+// for users with an external address (Store::storeReception), queued for the configured
+// external transport (SMTP relay or IMAP APPEND). Only after that commit does the
 // caller answer the node, which then deletes its spooled copy: nothing is lost in between.
 //
 // Idempotent by record ID: a record the store already has is answered with the earlier
@@ -40,6 +41,11 @@ struct InboundDeliveryOptions {
     InboundMailOptions mail;
     // Mailbox folder received faxes are filed into.
     std::string folder = "INBOX";
+    // How the copy for a user with an external address leaves (OutboxMail::transport):
+    // "smtp" (the relay; from = the gateway's address, to = the external address) or
+    // "imap_append" (imap_append.h; from = the faxgate user ID, to = the external address).
+    // Empty = no external copies (no transport is configured).
+    std::string externalTransport = "smtp";
 };
 
 struct InboundOutcome {

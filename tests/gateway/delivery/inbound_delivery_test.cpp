@@ -90,6 +90,8 @@ TEST_F(InboundDeliveryTest, RoutedUsersGetTheFaxInTheirInboxAndExternalCopiesAre
     ASSERT_EQ(mails.size(), 1u);
     EXPECT_EQ(mails[0].to, std::vector<std::string>{"bob@example.org"});
     EXPECT_EQ(mails[0].data, bob[0].data);
+    EXPECT_EQ(mails[0].transport, "smtp");
+    EXPECT_EQ(mails[0].from, "faxgate@fax.local");
 
     auto record = store_->findRecord("in-1");
     ASSERT_TRUE(record);
@@ -204,6 +206,27 @@ TEST_F(InboundDeliveryTest, AttachmentFormatIsStoredAndValidated) {
     User user = *store_->findUser("alice");
     user.attachmentFormat = "jpeg";
     EXPECT_THROW(store_->updateUser(user), StoreError);
+}
+
+TEST_F(InboundDeliveryTest, ExternalCopiesTakeTheConfiguredTransport) {
+    routeCalledTo("0312345001", {"bob"});
+    InboundDeliveryOptions options;
+    options.mail.templatesDir = std::string(FAXGATE_SOURCE_DIR) + "/templates";
+    options.externalTransport = "imap_append";
+    InboundDelivery byImap(*store_, nullptr, options, [] { return int64_t{1732512500000}; });
+    byImap.deliver(reception("in-imap"), smallFaxTiff(1));
+    auto mails = store_->dueMails(1732512500000, 10);
+    ASSERT_EQ(mails.size(), 1u);
+    EXPECT_EQ(mails[0].transport, "imap_append");
+    EXPECT_EQ(mails[0].to, std::vector<std::string>{"bob@example.org"});
+    EXPECT_EQ(mails[0].from, "bob") << "the APPEND's login may need the faxgate user ID";
+
+    // Without a transport (no relay, no IMAP server configured) only the mailbox gets it.
+    options.externalTransport.clear();
+    InboundDelivery mailboxOnly(*store_, nullptr, options, [] { return int64_t{1732512500000}; });
+    mailboxOnly.deliver(reception("in-none"), smallFaxTiff(1));
+    EXPECT_EQ(store_->dueMails(1732512500000, 10).size(), 1u);
+    EXPECT_EQ(store_->listMailbox("bob", "INBOX").size(), 2u);
 }
 
 }  // namespace
