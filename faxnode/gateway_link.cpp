@@ -78,10 +78,11 @@ std::string deliveredTo(const std::string& body) {
 }  // namespace
 
 GatewayLink::GatewayLink(GatewayLinkOptions options, RecordSpool& spool,
-                         LineStatusSource lineStatus)
+                         LineStatusSource lineStatus, SettingsApplier& settings)
     : options_(std::move(options)),
       spool_(spool),
       lineStatus_(std::move(lineStatus)),
+      settings_(settings),
       bootId_(Poco::UUIDGenerator::defaultGenerator().createRandom().toString()) {
     Poco::URI uri(options_.gatewayUrl);
     if (uri.getScheme() != "http" || uri.getHost().empty()) {
@@ -188,22 +189,78 @@ GatewayLink::HttpReply GatewayLink::post(const std::string& path, const std::str
 std::string GatewayLink::linesJson(bool forHeartbeat) const {
     Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
     body.set("node_id", options_.nodeId);
+    int64_t settingsVersion = settings_.appliedVersion();
     if (!forHeartbeat) {
-        body.set("secret", options_.secret);
+        body.set("secret", settings_.secret());
         body.set("url", options_.publicUrl);
         body.set("boot_id", bootId_);
         body.set("software", options_.software);
+        body.set("settings_version", settingsVersion);
+        Poco::JSON::Parser parser;  // our own document, valid by construction
+        body.set("settings", parser.parse(settings_.documentJson(/*includeSecret=*/false)));
+    } else {
+        body.set("settings_version", settingsVersion);
+        if (!settingsError_.empty() && settingsErrorWhileVersion_ == settingsVersion) {
+            body.set("settings_error", settingsError_);
+            body.set("settings_error_version", settingsErrorVersion_);
+        }
     }
     Poco::JSON::Array::Ptr lines = new Poco::JSON::Array;
     for (const LineStatus& status : lineStatus_()) {
         Poco::JSON::Object::Ptr line = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
         line->set("id", status.lineId);
         line->set("state", toString(status.state));
-        if (status.jobId != 0) line->set("job_id", status.jobId);
+        line->set("calls", status.calls);
+        line->set("concurrency", status.concurrency);
+        Poco::JSON::Array::Ptr jobIds = new Poco::JSON::Array;
+        for (const ChannelStatus& channel : status.channels) {
+            if (channel.jobId != 0) jobIds->add(channel.jobId);
+        }
+        if (jobIds->size() == 1) line->set("job_id", jobIds->getElement<int64_t>(0));
+        if (jobIds->size() > 1) line->set("job_ids", jobIds);
         lines->add(line);
     }
     body.set("lines", lines);
     return stringify(body);
+}
+
+void GatewayLink::applyHelloSettings(const Poco::Dynamic::Var& pushed) {
+    int64_t version = 0;
+    SettingsResult result;
+    if (pushed.type() != typeid(Poco::JSON::Object::Ptr)) {
+        result.outcome = SettingsOutcome::Invalid;
+        result.error = "settings: expected {\"version\": n, \"settings\": {...}}";
+    } else {
+        auto object = pushed.extract<Poco::JSON::Object::Ptr>();
+        Poco::Dynamic::Var versionValue = object->get("version");
+        Poco::Dynamic::Var document = object->get("settings");
+        try {
+            if (versionValue.isInteger() && !versionValue.isBoolean()) {
+                version = versionValue.convert<int64_t>();
+            }
+        } catch (const Poco::Exception&) {
+        }
+        if (version <= 0) {
+            result.outcome = SettingsOutcome::Invalid;
+            result.error = "version: expected an integer >= 1";
+        } else if (document.type() != typeid(Poco::JSON::Object::Ptr)) {
+            result.outcome = SettingsOutcome::Invalid;
+            result.error = "settings: expected an object";
+        } else {
+            std::ostringstream text;
+            document.extract<Poco::JSON::Object::Ptr>()->stringify(text);
+            result = settings_.apply(version, text.str());
+        }
+    }
+    if (result.outcome == SettingsOutcome::Applied) {
+        logger().information("settings version %Ld from the hello answer applied", version);
+    } else if (result.outcome != SettingsOutcome::AlreadyApplied) {
+        logger().error("settings version %Ld from the hello answer refused: %s", version,
+                       result.error);
+        settingsError_ = result.error;
+        settingsErrorVersion_ = version;
+        settingsErrorWhileVersion_ = result.appliedVersion;
+    }
 }
 
 bool GatewayLink::sayHello() {
@@ -227,6 +284,8 @@ bool GatewayLink::sayHello() {
                 logger().information(
                     "hello to %s: session established (boot %s, heartbeat every %Ld ms)",
                     options_.gatewayUrl, bootId_, options_.heartbeatIntervalMs);
+                // Newer settings for us: in use before the first heartbeat reports the lines.
+                if (!object->isNull("settings")) applyHelloSettings(object->get("settings"));
                 return true;
             }
         } catch (const Poco::Exception& e) {

@@ -1,6 +1,9 @@
 // The node's side of the session with its gateway (docs/node-protocol.md): one thread that
 //   - says hello (POST /node/v1/hello) with the node ID, secret, URL, lines and a boot ID
-//     that is new at every process start, so the gateway can tell a restart;
+//     that is new at every process start, so the gateway can tell a restart, and the
+//     settings in use (version and document without the secret, docs/settings.md); a hello
+//     answer that carries newer settings has them applied (SettingsApplier) before the first
+//     heartbeat, and a refusal is reported in the heartbeats until a later version applies;
 //   - sends a heartbeat every interval (the gateway's hello answer sets it) and at once
 //     whenever a line changes state, which is what lets the gateway dispatch on events;
 //   - says hello again when the gateway answers 401 (it forgot the session: restarted);
@@ -13,6 +16,8 @@
 // The session token it holds is also what the node's own API accepts (node_server.h).
 #pragma once
 
+#include <Poco/Dynamic/Var.h>
+
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -23,13 +28,14 @@
 
 #include "faxnode/line_manager.h"
 #include "faxnode/record_spool.h"
+#include "faxnode/settings_applier.h"
 
 namespace faxgate::node {
 
 struct GatewayLinkOptions {
     std::string gatewayUrl = "http://127.0.0.1:8080";  // base URL, http only
-    std::string nodeId;                                // our node ID
-    std::string secret;                                // shared secret for hello
+    std::string nodeId;                                // our node ID (the secret for hello is
+                                                       //   the settings' in use)
     std::string publicUrl;                             // where the gateway reaches our API
     std::string software = "faxgate-node 0.1.0";       // reported in hello
     int64_t heartbeatIntervalMs = 2000;                // until the gateway's answer says otherwise
@@ -53,7 +59,8 @@ class GatewayLink {
   public:
     using LineStatusSource = std::function<std::vector<LineStatus>()>;
 
-    GatewayLink(GatewayLinkOptions options, RecordSpool& spool, LineStatusSource lineStatus);
+    GatewayLink(GatewayLinkOptions options, RecordSpool& spool, LineStatusSource lineStatus,
+                SettingsApplier& settings);
     ~GatewayLink();
 
     GatewayLink(const GatewayLink&) = delete;
@@ -92,6 +99,8 @@ class GatewayLink {
     // Logs a failed post of `what` and forgets the session on 401.
     void noteFailedPost(const std::string& what, const HttpReply& reply);
     std::string linesJson(bool forHeartbeat) const;
+    // Applies the "settings" of a hello answer ({"version": n, "settings": {...}}).
+    void applyHelloSettings(const Poco::Dynamic::Var& pushed);
     void setSession(const std::string& token);
     std::string session() const;
     int64_t nextBackoffMs(int64_t& backoffMs) const;
@@ -99,6 +108,7 @@ class GatewayLink {
     GatewayLinkOptions options_;
     RecordSpool& spool_;
     const LineStatusSource lineStatus_;
+    SettingsApplier& settings_;
     const std::string bootId_;
     std::string host_;
     uint16_t port_ = 0;
@@ -118,6 +128,11 @@ class GatewayLink {
     int64_t recordBackoffMs_ = 0;
     bool lastBatchFull_ = false;    // the last spool listing hit recordsPerPass
     bool gatewayReachable_ = true;  // to log a failure streak once, not at every retry
+    // Why the version pushed in the last hello answer was refused: reported in heartbeats
+    // until another version is applied.
+    std::string settingsError_;
+    int64_t settingsErrorVersion_ = 0;       // the refused version
+    int64_t settingsErrorWhileVersion_ = 0;  // the version in use when it was refused
 };
 
 }  // namespace faxgate::node

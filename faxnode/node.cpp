@@ -3,7 +3,10 @@
 
 #include <Poco/Logger.h>
 
-#include "faxnode/lines/sim_line.h"
+#include <optional>
+#include <stdexcept>
+
+#include "faxnode/line_drivers.h"
 
 namespace faxgate::node {
 
@@ -19,30 +22,48 @@ void FaxNode::start() {
 
     spool_ = std::make_unique<RecordSpool>(config_.spoolDir);
 
-    std::vector<std::unique_ptr<Line>> lines;
-    for (const LineConfig& line : config_.lines) {
-        SimSettings sim = line.sim;
-        // Every line receives: files dropped here ring it (lines/sim_line.h).
-        sim.inboxDir = config_.spoolDir + "/inbox/" + line.line.id;
-        try {
-            lines.push_back(std::make_unique<SimLine>(line.line, sim));
-        } catch (const std::invalid_argument& e) {
-            throw std::invalid_argument("[line." + line.line.id + "] " + e.what());
+    // Settings pushed by the gateway win over the INI file's lines, time zone and secret.
+    const std::string settingsPath = settingsFilePath(config_.spoolDir);
+    PersistedSettings running{0, config_.settings};
+    std::string source = "the configuration file";
+    if (std::optional<PersistedSettings> saved = loadSettingsFile(settingsPath)) {
+        if (saved->settings.nodeId != config_.nodeId) {
+            throw settings::SettingsError(settingsPath + ": node_id: this node is \"" +
+                                          config_.nodeId + "\", got \"" + saved->settings.nodeId +
+                                          "\"");
         }
+        running = std::move(*saved);
+        source = settingsPath;
+        log.information(
+            "using central settings version %Ld from %s instead of the configuration file's "
+            "lines, time zone and gateway secret",
+            running.version, settingsPath);
     }
 
     // The lines and the API reach the link only through callbacks that run once requests
     // arrive, so the link can be built last, when the bound port (for its URL) is known.
     LineManagerOptions managerOptions;
     managerOptions.nodeId = config_.nodeId;
-    lines_ = std::make_unique<LineManager>(managerOptions, std::move(lines), *spool_,
-                                           [this] { link_->notifyStateChange(); });
+    const std::string spoolDir = config_.spoolDir;
+    lines_ = std::make_unique<LineManager>(
+        managerOptions,
+        [spoolDir](const settings::LineSettings& line, int channel, const std::string& timeZone) {
+            // Every line receives: files dropped in its inbox ring it (lines/sim_line.h).
+            return makeLineDriver(line, channel, timeZone, spoolDir);
+        },
+        *spool_,
+        [this] {
+            if (link_) link_->notifyStateChange();  // null only while start() builds the lines
+        });
+    std::string refused = lines_->applySettings(running.settings);
+    if (!refused.empty()) throw std::invalid_argument(source + ": " + refused);
+    settings_ = std::make_unique<SettingsApplier>(settingsPath, *lines_, running);
 
     NodeApiOptions apiOptions;
     apiOptions.nodeId = config_.nodeId;
-    api_ = std::make_unique<NodeApi>(apiOptions, *lines_, [this](const std::string& token) {
-        return link_->isCurrentSession(token);
-    });
+    api_ = std::make_unique<NodeApi>(
+        apiOptions, *lines_, *settings_,
+        [this](const std::string& token) { return link_->isCurrentSession(token); });
 
     NodeServerOptions serverOptions;
     serverOptions.listenAddress = config_.listenAddress;
@@ -53,21 +74,21 @@ void FaxNode::start() {
     GatewayLinkOptions linkOptions;
     linkOptions.gatewayUrl = config_.gatewayUrl;
     linkOptions.nodeId = config_.nodeId;
-    linkOptions.secret = config_.gatewaySecret;
     linkOptions.publicUrl = effectivePublicUrl(config_, server_->port());
     linkOptions.software = kNodeSoftware;
     linkOptions.heartbeatIntervalMs = config_.heartbeatIntervalMs;
     linkOptions.retryMaxMs = config_.retryMaxMs;
-    link_ =
-        std::make_unique<GatewayLink>(linkOptions, *spool_, [this] { return lines_->status(); });
+    link_ = std::make_unique<GatewayLink>(
+        linkOptions, *spool_, [this] { return lines_->status(); }, *settings_);
 
     lines_->startReceiving();  // inbound calls may now reach the link through the callback
     server_->start();
     link_->start();
     started_ = true;
-    log.information("node %s listening on %s:%d (public URL %s), %z lines, gateway %s",
-                    config_.nodeId, config_.listenAddress, server_->port(), linkOptions.publicUrl,
-                    config_.lines.size(), config_.gatewayUrl);
+    log.information(
+        "node %s listening on %s:%d (public URL %s), %z lines, settings version %Ld, gateway %s",
+        config_.nodeId, config_.listenAddress, server_->port(), linkOptions.publicUrl,
+        running.settings.lines.size(), running.version, config_.gatewayUrl);
 }
 
 void FaxNode::stop() {

@@ -1,10 +1,13 @@
 // The fax node program as a library: FaxNode wires the configuration to the parts
 //   gateway -> NodeServer -> NodeApi -> LineManager <-> lines (lines/*) <- inbound calls
-//                                            | records, receptions
-//                                            v
-//   gateway <- GatewayLink (hello, heartbeat, records, inbound) <- RecordSpool
-// and starts and stops them in the right order. main.cpp only parses options, loads the
-// configuration and calls start()/stop().
+//                               |            | records, receptions
+//                               v            v
+//                     SettingsApplier    RecordSpool
+//                               ^            |
+//   gateway <-> GatewayLink (hello, heartbeat, records, inbound)
+// and starts and stops them in the right order. The lines, time zone and gateway secret come
+// from <spool_dir>/settings.json when the gateway has pushed settings, else from the INI file.
+// main.cpp only parses options, loads the configuration and calls start()/stop().
 #pragma once
 
 #include <memory>
@@ -16,6 +19,7 @@
 #include "faxnode/node_config.h"
 #include "faxnode/node_server.h"
 #include "faxnode/record_spool.h"
+#include "faxnode/settings_applier.h"
 
 namespace faxgate::node {
 
@@ -29,9 +33,10 @@ class FaxNode {
     FaxNode(const FaxNode&) = delete;
     FaxNode& operator=(const FaxNode&) = delete;
 
-    // Opens the spool, creates the lines, lets them receive (each line's inbox is
-    // <spool_dir>/inbox/<line id>/), binds the API port, starts saying hello.
-    // Throws (SpoolError, Poco::Net::NetException, std::invalid_argument) with the reason.
+    // Opens the spool, reads <spool_dir>/settings.json if there is one, creates the lines,
+    // lets them receive (each line's inbox is <spool_dir>/inbox/<line id>/), binds the API
+    // port, starts saying hello. Throws (SpoolError, settings::SettingsError naming
+    // settings.json, Poco::Net::NetException, std::invalid_argument) with the reason.
     void start();
 
     // Graceful: stops taking jobs, lets calls in progress finish for shutdown_grace_ms, then
@@ -44,6 +49,7 @@ class FaxNode {
     GatewayLink& link() { return *link_; }
     LineManager& lines() { return *lines_; }
     RecordSpool& spool() { return *spool_; }
+    SettingsApplier& settings() { return *settings_; }
 
   private:
     const NodeConfig config_;
@@ -51,6 +57,7 @@ class FaxNode {
     // already stopped every thread before that.
     std::unique_ptr<RecordSpool> spool_;
     std::unique_ptr<LineManager> lines_;
+    std::unique_ptr<SettingsApplier> settings_;
     std::unique_ptr<NodeApi> api_;
     std::unique_ptr<NodeServer> server_;
     std::unique_ptr<GatewayLink> link_;

@@ -9,6 +9,7 @@
 
 #include <charconv>
 #include <sstream>
+#include <vector>
 
 namespace faxgate::node {
 namespace {
@@ -90,14 +91,21 @@ std::string jsonError(const std::string& text) {
     return stringify(object);
 }
 
-NodeApi::NodeApi(NodeApiOptions options, LineManager& lines, SessionCheck isCurrentSession)
-    : options_(std::move(options)), lines_(lines), isCurrentSession_(std::move(isCurrentSession)) {}
+NodeApi::NodeApi(NodeApiOptions options, LineManager& lines, SettingsApplier& settings,
+                 SessionCheck isCurrentSession)
+    : options_(std::move(options)),
+      lines_(lines),
+      settings_(settings),
+      isCurrentSession_(std::move(isCurrentSession)) {}
 
 ApiResponse NodeApi::handle(const ApiRequest& request) {
     const std::string& path = request.path;
     bool isJobPath = path.rfind(kJobsPrefix, 0) == 0;
     bool isStatusPath = path == "/v1/status";
-    if (!isJobPath && !isStatusPath) return error(404, "no such resource: " + path.substr(0, 200));
+    bool isSettingsPath = path == "/v1/settings";
+    if (!isJobPath && !isStatusPath && !isSettingsPath) {
+        return error(404, "no such resource: " + path.substr(0, 200));
+    }
 
     const std::string bearerPrefix = "Bearer ";
     if (request.authorization.rfind(bearerPrefix, 0) != 0 ||
@@ -108,6 +116,10 @@ ApiResponse NodeApi::handle(const ApiRequest& request) {
     if (isStatusPath) {
         if (request.method != "GET") return error(405, "/v1/status takes GET");
         return status();
+    }
+    if (isSettingsPath) {
+        if (request.method != "PUT") return error(405, "/v1/settings takes PUT");
+        return putSettings(request.body);
     }
     int64_t jobId = 0;
     if (!parseJobId(path.substr(std::string(kJobsPrefix).size()), jobId)) {
@@ -201,21 +213,90 @@ ApiResponse NodeApi::deleteJob(int64_t jobId) {
 ApiResponse NodeApi::status() {
     Poco::JSON::Object answer(Poco::JSON_PRESERVE_KEY_ORDER);
     answer.set("node_id", options_.nodeId);
+    answer.set("settings_version", settings_.appliedVersion());
     Poco::JSON::Array::Ptr lines = new Poco::JSON::Array;
     for (const LineStatus& status : lines_.status()) {
         Poco::JSON::Object::Ptr line = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
         line->set("id", status.lineId);
         line->set("state", toString(status.state));
+        line->set("calls", status.calls);
+        line->set("concurrency", status.concurrency);
         if (status.jobId != 0) {
             line->set("job_id", status.jobId);
             line->set("attempt", status.attempt);
             line->set("number", status.number);
         }
         line->set("since_ms", status.sinceMs);
+        Poco::JSON::Array::Ptr channels = new Poco::JSON::Array;
+        for (const ChannelStatus& channelStatus : status.channels) {
+            Poco::JSON::Object::Ptr channel = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+            channel->set("state", toString(channelStatus.state));
+            if (channelStatus.jobId != 0) {
+                channel->set("job_id", channelStatus.jobId);
+                channel->set("attempt", channelStatus.attempt);
+            }
+            if (!channelStatus.number.empty()) channel->set("number", channelStatus.number);
+            channel->set("since_ms", channelStatus.sinceMs);
+            channels->add(channel);
+        }
+        line->set("channels", channels);
         lines->add(line);
     }
     answer.set("lines", lines);
     return {200, stringify(answer)};
+}
+
+ApiResponse NodeApi::putSettings(const std::string& body) {
+    Poco::JSON::Object::Ptr object;
+    try {
+        Poco::JSON::Parser parser;
+        Poco::Dynamic::Var parsed = parser.parse(body);
+        if (parsed.type() == typeid(Poco::JSON::Object::Ptr)) {
+            object = parsed.extract<Poco::JSON::Object::Ptr>();
+        }
+    } catch (const Poco::Exception& e) {
+        return error(400, "the body is not a JSON object: " + e.displayText());
+    }
+    if (!object) return error(400, "the body is not a JSON object");
+    // {"version": n, "settings": {...}}; every other field is a mistake.
+    std::vector<std::string> names;
+    object->getNames(names);
+    for (const std::string& name : names) {
+        if (name != "version" && name != "settings") return error(422, name + ": unknown field");
+    }
+    Poco::Dynamic::Var version = object->get("version");
+    if (version.isEmpty()) return error(422, "version: required");
+    int64_t versionNumber = -1;
+    try {
+        if (version.isInteger() && !version.isBoolean()) versionNumber = version.convert<int64_t>();
+    } catch (const Poco::Exception&) {
+    }
+    if (versionNumber < 0) return error(422, "version: expected an integer >= 0");
+    Poco::Dynamic::Var document = object->get("settings");
+    if (document.isEmpty()) return error(422, "settings: required");
+    if (document.type() != typeid(Poco::JSON::Object::Ptr)) {
+        return error(422, "settings: expected an object");
+    }
+    std::ostringstream documentText;
+    document.extract<Poco::JSON::Object::Ptr>()->stringify(documentText);
+
+    SettingsResult result = settings_.apply(versionNumber, documentText.str());
+    Poco::JSON::Object answer(Poco::JSON_PRESERVE_KEY_ORDER);
+    switch (result.outcome) {
+        case SettingsOutcome::Applied:
+        case SettingsOutcome::AlreadyApplied:
+            answer.set("applied_version", result.appliedVersion);
+            return {200, stringify(answer)};
+        case SettingsOutcome::Outdated:
+            answer.set("error", result.error);
+            answer.set("applied_version", result.appliedVersion);
+            return {409, stringify(answer)};
+        case SettingsOutcome::Invalid:
+            return error(422, result.error);
+        case SettingsOutcome::Failed:
+            return error(500, result.error);
+    }
+    return error(500, "unexpected settings outcome");
 }
 
 }  // namespace faxgate::node

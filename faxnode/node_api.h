@@ -3,6 +3,7 @@
 //   PUT    /v1/jobs/{id}   take a job (docs/node-protocol.md, "Jobs")
 //   DELETE /v1/jobs/{id}   cancel the call of a job
 //   GET    /v1/status      the lines, for humans and debugging
+//   PUT    /v1/settings    apply a settings document (docs/settings.md): 200, 409, 422
 // Every request needs `Authorization: Bearer <session>` with the session of the current
 // hello (401 otherwise; before the first hello nothing is accepted). Every answer is a JSON
 // object; errors are {"error": "<plain words>"}.
@@ -13,6 +14,7 @@
 #include <string>
 
 #include "faxnode/line_manager.h"
+#include "faxnode/settings_applier.h"
 
 namespace faxgate::node {
 
@@ -35,12 +37,13 @@ struct NodeApiOptions {
 };
 
 // Thread-safety: handle() may run on many server threads at once; it keeps no state of its
-// own, the line manager and the session check are thread-safe.
+// own, the line manager, the settings applier and the session check are thread-safe.
 class NodeApi {
   public:
     using SessionCheck = std::function<bool(const std::string& token)>;
 
-    NodeApi(NodeApiOptions options, LineManager& lines, SessionCheck isCurrentSession);
+    NodeApi(NodeApiOptions options, LineManager& lines, SettingsApplier& settings,
+            SessionCheck isCurrentSession);
 
     ApiResponse handle(const ApiRequest& request);
 
@@ -48,9 +51,11 @@ class NodeApi {
     ApiResponse putJob(int64_t jobId, const std::string& body);
     ApiResponse deleteJob(int64_t jobId);
     ApiResponse status();
+    ApiResponse putSettings(const std::string& body);
 
     const NodeApiOptions options_;
     LineManager& lines_;
+    SettingsApplier& settings_;
     const SessionCheck isCurrentSession_;
 };
 

@@ -10,8 +10,8 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdint>
 #include <filesystem>
-#include <regex>
 #include <set>
 
 namespace faxgate::node {
@@ -83,6 +83,27 @@ class SectionReader {
         value = static_cast<int>(wide);
     }
 
+    // An integer whose range the settings document checks (validateNodeSettings).
+    void readInteger(const std::string& key, int64_t& value) {
+        if (!has(key)) return;
+        std::string text = raw(key);
+        int64_t parsed = 0;
+        auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), parsed);
+        if (text.empty() || error != std::errc() || end != text.data() + text.size()) {
+            fail(key, "expected an integer, got \"" + text + "\"");
+        }
+        value = parsed;
+    }
+
+    void readInteger(const std::string& key, int& value) {
+        int64_t wide = value;
+        readInteger(key, wide);
+        if (wide < INT32_MIN || wide > INT32_MAX) {
+            fail(key, "expected an integer, got \"" + raw(key) + "\"");
+        }
+        value = static_cast<int>(wide);
+    }
+
     void readBool(const std::string& key, bool& value) {
         if (!has(key)) return;
         std::string text = lower(raw(key));
@@ -92,16 +113,6 @@ class SectionReader {
             value = false;
         } else {
             fail(key, "expected true or false, got \"" + raw(key) + "\"");
-        }
-    }
-
-    void readPattern(const std::string& key, std::string& value) {
-        readString(key, value, 1000);
-        if (value.empty()) return;
-        try {
-            std::regex compiled(value, std::regex::ECMAScript);
-        } catch (const std::regex_error& e) {
-            fail(key, "not a valid regular expression \"" + value + "\": " + e.what());
         }
     }
 
@@ -150,61 +161,60 @@ class SectionReader {
     std::set<std::string> used_;
 };
 
-LineConfig parseLine(const Poco::Util::AbstractConfiguration& ini, const std::string& lineId) {
+// Reads one [line.<id>] section's values; their checks are the settings document's
+// (validateNodeSettings, run on the whole document afterwards).
+settings::LineSettings parseLine(const Poco::Util::AbstractConfiguration& ini,
+                                 const std::string& lineId) {
     std::string section = "line." + lineId;
     SectionReader reader(ini, section);
-    LineConfig line;
+    settings::LineSettings line;
     if (!isIdentifier(lineId, 64)) {
         throw ConfigError("[" + section + "]: a line ID is 1..64 letters, digits, '_' or '-'");
     }
-    line.line.id = lineId;
-    reader.readString("driver", line.driver, 32);
-    if (line.driver != "sim") {
-        reader.fail("driver", "unknown driver \"" + line.driver + "\" (this version has: sim)");
-    }
-    reader.readString("number", line.line.number, 32);
-    reader.readString("station_id", line.line.stationId, 20);
-    for (char c : line.line.stationId) {
-        // T.30 station IDs are digits, '+' and spaces only.
-        if (!std::isdigit(static_cast<unsigned char>(c)) && c != '+' && c != ' ') {
-            reader.fail("station_id", "only digits, '+' and spaces are allowed, got \"" +
-                                          line.line.stationId + "\"");
-        }
-    }
-    reader.readString("header", line.line.header, 100);
-    reader.readInteger("max_bit_rate", line.line.maxBitRate, 2400, 33600);
-    if (line.line.maxBitRate % 2400 != 0) {
-        reader.fail("max_bit_rate", "must be a multiple of 2400 (2400, 4800, ... 14400, 33600)");
-    }
-    reader.readBool("ecm", line.line.ecm);
+    line.id = lineId;
+    reader.readString("driver", line.driver, 1000);
+    reader.readString("number", line.number, 1000);
+    reader.readString("station_id", line.stationId, 1000);
+    reader.readString("header", line.header, 1000);
+    reader.readInteger("max_bit_rate", line.maxBitRate);
+    reader.readBool("ecm", line.ecm);
+    reader.readString("resolution", line.resolution, 1000);
+    reader.readString("dial_prefix", line.dialPrefix, 1000);
+    reader.readInteger("concurrency", line.concurrency);
 
-    SimSettings& sim = line.sim;
-    reader.readInteger("sim.dial_ms", sim.dialMs, 0, 600000);
-    reader.readInteger("sim.page_ms", sim.pageMs, 0, 600000);
-    reader.readPattern("sim.busy", sim.busyPattern);
-    reader.readPattern("sim.no_answer", sim.noAnswerPattern);
-    reader.readPattern("sim.no_carrier", sim.noCarrierPattern);
-    reader.readPattern("sim.fail", sim.failPattern);
-    reader.readInteger("sim.fail_after_pages", sim.failAfterPages, 0, 10000);
-    reader.readString("sim.remote_csid", sim.remoteCsid, 20);
+    settings::SimLineSettings& sim = line.sim;
+    reader.readInteger("sim.dial_ms", sim.dialMs);
+    reader.readInteger("sim.page_ms", sim.pageMs);
+    reader.readString("sim.busy", sim.busyPattern, 1000);
+    reader.readString("sim.no_answer", sim.noAnswerPattern, 1000);
+    reader.readString("sim.no_carrier", sim.noCarrierPattern, 1000);
+    reader.readString("sim.fail", sim.failPattern, 1000);
+    reader.readInteger("sim.fail_after_pages", sim.failAfterPages);
+    reader.readString("sim.remote_csid", sim.remoteCsid, 1000);
     reader.readString("sim.exchange_dir", sim.exchangeDir, 1000);
-    if (!sim.exchangeDir.empty()) {
-        bool numberOk = !line.line.number.empty() && line.line.number != "+";
-        for (size_t i = 0; i < line.line.number.size(); ++i) {
-            char c = line.line.number[i];
-            if (!std::isdigit(static_cast<unsigned char>(c)) && !(c == '+' && i == 0)) {
-                numberOk = false;
-            }
-        }
-        if (!numberOk) {
-            reader.fail("number",
-                        "sim.exchange_dir needs the line's number: digits with an "
-                        "optional leading '+', got \"" +
-                            line.line.number + "\"");
-        }
-    }
     reader.rejectUnknownKeys();
     return line;
+}
+
+// A settings document error ("lines[1].sim.busy: ...") in the INI file's words
+// ("[line.sim-2] sim.busy: ...").
+ConfigError iniError(const settings::SettingsError& error, const settings::NodeSettings& document) {
+    std::string message = error.what();
+    size_t colon = message.find(": ");
+    std::string path = message.substr(0, colon);
+    std::string problem = colon == std::string::npos ? "" : message.substr(colon + 2);
+    if (path.rfind("lines[", 0) == 0) {
+        size_t close = path.find(']');
+        size_t index = std::stoul(path.substr(6, close - 6));
+        std::string key = close + 2 <= path.size() ? path.substr(close + 2) : "";
+        std::string section =
+            index < document.lines.size() ? "line." + document.lines[index].id : "line";
+        return ConfigError("[" + section + "] " + key + ": " + problem);
+    }
+    if (path == "time_zone") return ConfigError("[node] time_zone: " + problem);
+    if (path == "node_id") return ConfigError("[node] id: " + problem);
+    if (path == "secret") return ConfigError("[gateway] secret: " + problem);
+    return ConfigError(message);
 }
 
 }  // namespace
@@ -241,11 +251,15 @@ NodeConfig parseNodeConfig(const Poco::Util::AbstractConfiguration& ini) {
     node.readString("spool_dir", config.spoolDir, 1000, /*required=*/true);
     node.readInteger("max_request_bytes", config.maxRequestBytes, 1024, 1024LL * 1024 * 1024);
     node.readInteger("shutdown_grace_ms", config.shutdownGraceMs, 0, 3600 * 1000);
+    node.readString("time_zone", config.settings.timeZone, 1000);
     node.rejectUnknownKeys();
+    config.settings.nodeId = config.nodeId;
 
     SectionReader gateway(ini, "gateway");
     gateway.readHttpUrl("url", config.gatewayUrl);
-    gateway.readString("secret", config.gatewaySecret, 256, /*required=*/true);
+    std::string secret;
+    gateway.readString("secret", secret, 1000, /*required=*/true);
+    config.settings.secret = secret;
     gateway.readInteger("heartbeat_interval_ms", config.heartbeatIntervalMs, 100, 600000);
     gateway.readInteger("retry_max_ms", config.retryMaxMs, 100, 3600 * 1000);
     gateway.rejectUnknownKeys();
@@ -257,10 +271,15 @@ NodeConfig parseNodeConfig(const Poco::Util::AbstractConfiguration& ini) {
         if (ini.hasOption("line." + lineId)) {
             throw ConfigError("[line]: put each line in its own section [line.<id>]");
         }
-        config.lines.push_back(parseLine(ini, lineId));
+        config.settings.lines.push_back(parseLine(ini, lineId));
     }
-    if (config.lines.empty()) {
+    if (config.settings.lines.empty()) {
         throw ConfigError("[line.<id>]: no line configured; add at least one [line.<id>] section");
+    }
+    try {
+        settings::validateNodeSettings(config.settings);
+    } catch (const settings::SettingsError& e) {
+        throw iniError(e, config.settings);
     }
     return config;
 }

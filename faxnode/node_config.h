@@ -2,11 +2,17 @@
 // (Postfix's mail_params.h habit). The file is INI (Poco::Util::IniFileConfiguration):
 //
 //   [node]      id, listen_address, port, public_url, spool_dir, max_request_bytes,
-//               shutdown_grace_ms
+//               shutdown_grace_ms, time_zone
 //   [gateway]   url, secret, heartbeat_interval_ms, retry_max_ms
-//   [line.<id>] driver, number, station_id, header, max_bit_rate, ecm, and the sim
-//               driver's sim.dial_ms, sim.page_ms, sim.busy, sim.no_answer, sim.no_carrier,
-//               sim.fail, sim.fail_after_pages, sim.remote_csid, sim.exchange_dir
+//   [line.<id>] driver, number, station_id, header, max_bit_rate, ecm, resolution,
+//               dial_prefix, concurrency, and the sim driver's sim.dial_ms, sim.page_ms,
+//               sim.busy, sim.no_answer, sim.no_carrier, sim.fail, sim.fail_after_pages,
+//               sim.remote_csid, sim.exchange_dir
+//
+// The lines, [node] time_zone and [gateway] secret are the node's settings document
+// (common/node_settings.h, docs/settings.md) as version 0: their defaults and checks are that
+// document's, so a line reads the same from this file and from the gateway. Once the gateway
+// has pushed settings, <spool_dir>/settings.json replaces them (faxnode/settings_applier.h).
 //
 // Validation happens once, at load; every error names the section and key, e.g.
 // `[gateway] heartbeat_interval_ms: expected an integer 100..600000, got "fast"`. Unknown
@@ -21,22 +27,13 @@
 #include <string>
 #include <vector>
 
-#include "faxnode/lines/line.h"
-#include "faxnode/lines/sim_line.h"
+#include "common/node_settings.h"
 
 namespace faxgate::node {
 
 class ConfigError : public std::runtime_error {
   public:
     using std::runtime_error::runtime_error;
-};
-
-// One `[line.<id>]` section.
-struct LineConfig {
-    std::string driver = "sim";  // driver: the only driver of this version is "sim"
-    LineSettings line;           // id (from the section name), number, station_id, header,
-                                 // max_bit_rate, ecm; defaults in lines/line.h
-    SimSettings sim;             // sim.*; defaults in lines/sim_line.h
 };
 
 struct NodeConfig {
@@ -53,14 +50,20 @@ struct NodeConfig {
 
     // [gateway]
     std::string gatewayUrl = "http://127.0.0.1:8080";  // url: base URL of the gateway (http)
-    std::string gatewaySecret;                         // secret: required; shared with the gateway
     int64_t heartbeatIntervalMs = 2000;                // heartbeat_interval_ms: until the gateway
                                                        //   says otherwise in its hello answer
     int64_t retryMaxMs = 30000;                        // retry_max_ms: back-off cap while the
                                                        //   gateway is unreachable
 
-    // [line.<id>] sections, in the order of their IDs; at least one.
-    std::vector<LineConfig> lines;
+    // What the gateway may change centrally, as settings document version 0:
+    //   settings.nodeId     = [node] id
+    //   settings.timeZone   = [node] time_zone (default "UTC")
+    //   settings.secret     = [gateway] secret: required; shared with the gateway, 8..256
+    //                         printable ASCII characters
+    //   settings.lines      = the [line.<id>] sections in the order of their IDs; at least one.
+    //                         Keys as in the document (docs/settings.md), sim.* for "sim".
+    // url, keep_lines_for_receive and retry stay unset: the gateway keeps those.
+    settings::NodeSettings settings;
 };
 
 // Reads and validates an INI file. Throws ConfigError naming the file, or the section and key.

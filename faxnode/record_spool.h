@@ -8,6 +8,7 @@
 //                                         the .json is written last and is the commit point
 //   <spool_dir>/inbound/.receiving-<line>.tif  the image of a reception in progress
 //   <spool_dir>/inbox/<line>/             the sim driver's inbox (lines/sim_line.h), not ours
+//   <spool_dir>/settings.json             central settings in use (settings_applier.h), not ours
 // Records are written atomically (temp file, fsync, rename, fsync of the directory), so after a
 // crash a record file is either complete or absent. Like Postfix's queue, the file system is
 // the database; the gateway link re-reads the directory, so records written before a restart

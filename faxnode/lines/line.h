@@ -29,7 +29,9 @@ inline constexpr const char* kPartial = "partial";  // the call ended early; `pa
 inline constexpr const char* kFailed = "failed";    // nothing usable was received, no image
 }  // namespace reception_result
 
-// Settings every driver gets, from the line's `[line.<id>]` section (node_config.h).
+// Settings every driver gets: the driver's part of the line's settings (common/node_settings.h,
+// from the INI file's `[line.<id>]` section or from the gateway), built by
+// faxnode/line_drivers.h. The line's dial prefix and concurrency are the line manager's.
 struct LineSettings {
     std::string id;          // line ID, e.g. "sim-1": [A-Za-z0-9_-]
     std::string number;      // the line's own number (DID)
@@ -37,6 +39,8 @@ struct LineSettings {
     std::string header;      // header line text printed on top of each page
     int maxBitRate = 14400;  // highest bit rate to negotiate, bit/s (2400..33600)
     bool ecm = true;         // use error correction mode
+    std::string resolution = "fine";  // highest resolution offered: standard, fine, superfine
+    std::string timeZone = "UTC";     // IANA zone of the time stamp in the header line
 };
 
 // One outbound fax to place: a job's attempt, as dispatched by the gateway.
@@ -47,6 +51,8 @@ struct OutboundCall {
     std::string tiffPath;    // the pages to send (G4 TIFF, 1728 px wide), on local disk
     int pagesTotal = 0;      // pages the gateway says the TIFF holds
     std::string resolution;  // "fine" or "normal"
+    std::string dialNumber;  // what the line dials: its dial prefix, then `number`
+                             //   (empty: `number`)
 };
 
 // What came of a call. `pages` counts pages confirmed by the receiver.
@@ -99,9 +105,12 @@ class InboundSink {
     virtual void receptionEnded(const std::string& lineId, const ReceptionResult& result) = 0;
 };
 
-// A fax line. send() blocks for the whole call and runs on a thread of the line manager's,
-// one call per line at a time; it must return soon (within ~50 ms) after `cancel` turns true,
-// with result "cancelled". Implementations need not be thread-safe beyond that.
+// A fax line, or one channel of a line that carries several calls at once (settings
+// "concurrency"): the line manager makes one instance per channel, all with the line's ID, and
+// lets only channel 0 receive. send() blocks for the whole call and runs on a thread of the
+// line manager's, one call per instance at a time; it must return soon (within ~50 ms) after
+// `cancel` turns true, with result "cancelled". send() may run while the same instance's
+// receiving side runs on its own thread. Implementations need not be thread-safe beyond that.
 class Line {
   public:
     virtual ~Line() = default;

@@ -325,17 +325,20 @@ CallResult SimLine::send(const OutboundCall& call, const std::atomic<bool>& canc
     if (!sleepUnlessCancelled(options_.dialMs, cancel)) {
         return finish(call_result::kCancelled, "cancelled while dialling");
     }
-    if (matches(busy_, call.number)) return finish(call_result::kBusy, "the number was busy");
-    if (matches(noAnswer_, call.number)) {
+    // The patterns see what is dialled (dial prefix included); the exchange and the far end's
+    // CSID see the number behind the prefix, as a PBX would put it through.
+    const std::string& dialled = call.dialNumber.empty() ? call.number : call.dialNumber;
+    if (matches(busy_, dialled)) return finish(call_result::kBusy, "the number was busy");
+    if (matches(noAnswer_, dialled)) {
         return finish(call_result::kNoAnswer, "no answer after " + formatSeconds(options_.dialMs));
     }
-    if (matches(noCarrier_, call.number)) {
+    if (matches(noCarrier_, dialled)) {
         return finish(call_result::kNoCarrier,
                       "the call dropped before the fax session started (no carrier)");
     }
 
     // Pages before the simulated failure; a failure point past the last page is never reached.
-    int failAfter = matches(fail_, call.number) ? options_.failAfterPages : -1;
+    int failAfter = matches(fail_, dialled) ? options_.failAfterPages : -1;
 
     // Connected: the fax session has started.
     std::optional<CallResult> delivered;

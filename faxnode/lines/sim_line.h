@@ -1,9 +1,9 @@
 // The simulated fax line: behaves like a real line as seen from the gateway (dial time,
 // time per page, busy numbers, numbers that never answer, calls that drop) without any
 // telephony, for demos, tests and load tests. Which numbers do what is configured with
-// regular expressions matched against the whole dialled number (std::regex ECMAScript),
-// checked in the order busy, no answer, no carrier, fail; any other number is sent
-// successfully. Durations are real time.
+// regular expressions matched against the whole dialled number (OutboundCall::dialNumber: the
+// line's dial prefix included; std::regex ECMAScript), checked in the order busy, no answer,
+// no carrier, fail; any other number is sent successfully. Durations are real time.
 //
 // Receiving. A sim line with an inbox directory (the node gives each line
 // `<spool_dir>/inbox/<line id>/`) polls it every 100 ms; a file `<name>.tif` there rings the
@@ -17,7 +17,8 @@
 //
 // Loop-back. Sim lines on one machine that share `sim.exchange_dir` call each other: each
 // registers its number as `<exchange>/lines/<number>` (a JSON naming its line, inbox and
-// station ID; removed when it stops). A sim line dialling a registered number (and no
+// station ID; removed when it stops). A sim line dialling a registered number (the job's
+// number: the exchange stands behind the PBX that takes the dial prefix; and no
 // sim.busy/... pattern matched) claims the receiver with `<exchange>/busy/<number>`
 // (created exclusively; already there = busy), then delivers the job's TIFF unchanged plus
 // the JSON above into the receiver's inbox (temp file + rename) and sends its pages as
@@ -62,6 +63,9 @@ struct SimSettings {
                                    //   is dropped after this long (its caller died)
 };
 
+// A line with concurrency N is N SimLine instances (line_drivers.h); only the first receives
+// and registers in the exchange, so an exchange call reaches a line one at a time.
+//
 // Thread-safety: send() runs on one thread at a time (the line manager's per-call thread);
 // the compiled patterns are only read after construction. Receiving runs on a thread of the
 // line's own, started by startReceiving() and joined by stopReceiving() (or the destructor);

@@ -6,13 +6,15 @@
 #include <gtest/gtest.h>
 
 #include <sstream>
+#include <utility>
+#include <vector>
 
 namespace faxgate::node {
 namespace {
 
 const char* kMinimal =
     "[node]\nid = node-1\nspool_dir = /tmp/spool\n"
-    "[gateway]\nsecret = s3cret\n"
+    "[gateway]\nsecret = s3cret-node-1\n"
     "[line.sim-1]\ndriver = sim\n";
 
 NodeConfig parse(const std::string& text) {
@@ -40,12 +42,12 @@ TEST(NodeConfigTest, DefaultsOfAMinimalFile) {
     EXPECT_EQ(config.gatewayUrl, "http://127.0.0.1:8080");
     EXPECT_EQ(config.heartbeatIntervalMs, 2000);
     EXPECT_EQ(config.retryMaxMs, 30000);
-    ASSERT_EQ(config.lines.size(), 1u);
-    EXPECT_EQ(config.lines[0].line.id, "sim-1");
-    EXPECT_EQ(config.lines[0].line.maxBitRate, 14400);
-    EXPECT_TRUE(config.lines[0].line.ecm);
-    EXPECT_EQ(config.lines[0].sim.dialMs, 1000);
-    EXPECT_EQ(config.lines[0].sim.pageMs, 3000);
+    ASSERT_EQ(config.settings.lines.size(), 1u);
+    EXPECT_EQ(config.settings.lines[0].id, "sim-1");
+    EXPECT_EQ(config.settings.lines[0].maxBitRate, 14400);
+    EXPECT_TRUE(config.settings.lines[0].ecm);
+    EXPECT_EQ(config.settings.lines[0].sim.dialMs, 1000);
+    EXPECT_EQ(config.settings.lines[0].sim.pageMs, 3000);
     EXPECT_EQ(effectivePublicUrl(config, 8081), "http://127.0.0.1:8081");
 }
 
@@ -53,17 +55,21 @@ TEST(NodeConfigTest, ReadsEveryLineKey) {
     NodeConfig config = parse(std::string(kMinimal) +
                               "number = 0312345678\nstation_id = +81 3 1234 5678\n"
                               "header = ACME\nmax_bit_rate = 9600\necm = false\n"
+                              "resolution = superfine\ndial_prefix = 0\nconcurrency = 4\n"
                               "sim.dial_ms = 5\nsim.page_ms = 6\nsim.busy = ^0399.*\n"
                               "sim.no_answer = ^0398.*\nsim.no_carrier = ^0396.*\n"
                               "sim.fail = ^0397.*\nsim.fail_after_pages = 2\n"
                               "sim.remote_csid = +1 555\n"
                               "[line.sim-0]\ndriver = sim\n");
-    ASSERT_EQ(config.lines.size(), 2u);
-    EXPECT_EQ(config.lines[0].line.id, "sim-0");  // sorted by ID
-    const LineConfig& line = config.lines[1];
-    EXPECT_EQ(line.line.stationId, "+81 3 1234 5678");
-    EXPECT_EQ(line.line.maxBitRate, 9600);
-    EXPECT_FALSE(line.line.ecm);
+    ASSERT_EQ(config.settings.lines.size(), 2u);
+    EXPECT_EQ(config.settings.lines[0].id, "sim-0");  // sorted by ID
+    const settings::LineSettings& line = config.settings.lines[1];
+    EXPECT_EQ(line.stationId, "+81 3 1234 5678");
+    EXPECT_EQ(line.maxBitRate, 9600);
+    EXPECT_FALSE(line.ecm);
+    EXPECT_EQ(line.resolution, "superfine");
+    EXPECT_EQ(line.dialPrefix, "0");
+    EXPECT_EQ(line.concurrency, 4);
     EXPECT_EQ(line.sim.dialMs, 5);
     EXPECT_EQ(line.sim.busyPattern, "^0399.*");
     EXPECT_EQ(line.sim.failAfterPages, 2);
@@ -96,6 +102,37 @@ TEST(NodeConfigTest, ErrorsNameTheKey) {
               std::string::npos);
     EXPECT_NE(errorOf(std::string(kMinimal) + "[node]\nid = no spaces\n").find("[node] id"),
               std::string::npos);
+}
+
+TEST(NodeConfigTest, CentralSettingsPartIsASettingsDocument) {
+    NodeConfig config = parse(std::string(kMinimal) + "[node]\ntime_zone = Asia/Tokyo\n");
+    EXPECT_EQ(config.settings.nodeId, "node-1");
+    EXPECT_EQ(config.settings.version, 0);
+    EXPECT_EQ(config.settings.timeZone, "Asia/Tokyo");
+    EXPECT_EQ(config.settings.secret, "s3cret-node-1");
+    EXPECT_FALSE(config.settings.url);  // the gateway's
+    EXPECT_EQ(parse(kMinimal).settings.timeZone, "UTC");
+    EXPECT_EQ(parse(kMinimal).settings.lines[0].concurrency, 1);
+    EXPECT_NO_THROW(settings::validateNodeSettings(config.settings));
+}
+
+TEST(NodeConfigTest, LineKeysAreCheckedLikeTheSettingsDocument) {
+    // {text appended to the minimal file, expected part of the error}
+    std::vector<std::pair<std::string, std::string>> cases = {
+        {"concurrency = 0\n", "[line.sim-1] concurrency: expected an integer 1..256, got 0"},
+        {"concurrency = many\n", "[line.sim-1] concurrency: expected an integer, got \"many\""},
+        {"resolution = high\n", "[line.sim-1] resolution: expected one of standard, fine"},
+        {"dial_prefix = 9a\n", "[line.sim-1] dial_prefix: expected at most 16"},
+        {"header = " + std::string(51, 'x') + "\n", "[line.sim-1] header: expected at most 50"},
+        {"sim.page_ms = fast\n", "[line.sim-1] sim.page_ms: expected an integer, got \"fast\""},
+        {"sim.page_ms = 600001\n", "[line.sim-1] sim.page_ms: expected an integer 0..600000"},
+        {"[node]\ntime_zone = Mars/Olympus\n", "[node] time_zone: expected an IANA time zone"},
+        {"[gateway]\nsecret = short\n", "[gateway] secret: expected 8..256 printable ASCII"},
+    };
+    for (const auto& [text, expected] : cases) {
+        std::string error = errorOf(std::string(kMinimal) + text);
+        EXPECT_NE(error.find(expected), std::string::npos) << text << " -> " << error;
+    }
 }
 
 TEST(NodeConfigTest, UnknownKeysAndSectionsAreErrors) {
@@ -137,18 +174,19 @@ TEST(NodeConfigTest, LoadNamesAMissingFile) {
 TEST(NodeConfigTest, SampleConfigsAreValid) {
     for (const char* name : {"node-1.ini", "node-2.ini"}) {
         NodeConfig config = loadNodeConfig(std::string(FAXGATE_SOURCE_DIR) + "/contrib/" + name);
-        EXPECT_EQ(config.lines.size(), 2u) << name;
-        EXPECT_EQ(config.lines[0].sim.busyPattern, "^0399.*") << name;
+        EXPECT_EQ(config.settings.lines.size(), 2u) << name;
+        EXPECT_EQ(config.settings.lines[0].sim.busyPattern, "^0399.*") << name;
     }
 }
 
 TEST(NodeConfigTest, SimExchangeDirNeedsTheLinesNumber) {
-    EXPECT_TRUE(parse(kMinimal).lines[0].sim.exchangeDir.empty());
+    EXPECT_TRUE(parse(kMinimal).settings.lines[0].sim.exchangeDir.empty());
     NodeConfig config =
         parse(std::string(kMinimal) + "number = +81312345001\nsim.exchange_dir = /tmp/exchange\n");
-    EXPECT_EQ(config.lines[0].sim.exchangeDir, "/tmp/exchange");
+    EXPECT_EQ(config.settings.lines[0].sim.exchangeDir, "/tmp/exchange");
     std::string error = errorOf(std::string(kMinimal) + "sim.exchange_dir = /tmp/exchange\n");
-    EXPECT_NE(error.find("[line.sim-1] number: sim.exchange_dir needs"), std::string::npos)
+    EXPECT_NE(error.find("[line.sim-1] sim.exchange_dir: needs the line's number"),
+              std::string::npos)
         << error;
     error = errorOf(std::string(kMinimal) + "number = 03-1234\nsim.exchange_dir = /tmp/x\n");
     EXPECT_NE(error.find("[line.sim-1] number:"), std::string::npos) << error;

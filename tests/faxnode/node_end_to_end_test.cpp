@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <functional>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -95,6 +96,16 @@ class FakeGateway {
         std::lock_guard<std::mutex> lock(mutex_);
         session_ = "";
     }
+    // A hello with this secret is accepted too.
+    void acceptSecret(const std::string& secret) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        secrets_.insert(secret);
+    }
+    // Hello answers carry this as "settings" ({"version": n, "settings": {...}}; "" = none).
+    void setHelloSettings(const std::string& json) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        helloSettings_ = json;
+    }
 
   private:
     class Handler : public Poco::Net::HTTPRequestHandler {
@@ -131,11 +142,13 @@ class FakeGateway {
         requests_.push_back(request);
         if (request.path == "/node/v1/hello") {
             auto hello = parseObject(request.body);
-            if (hello->getValue<std::string>("secret") != "s3cret") {
+            if (secrets_.count(hello->getValue<std::string>("secret")) == 0) {
                 return {401, "{\"error\":\"wrong secret\"}"};
             }
             session_ = "session-" + std::to_string(++sessions_);
-            return {200, "{\"session\":\"" + session_ + "\",\"heartbeat_interval_ms\":200}"};
+            std::string settings = helloSettings_.empty() ? "" : ",\"settings\":" + helloSettings_;
+            return {200, "{\"session\":\"" + session_ + "\",\"heartbeat_interval_ms\":200" +
+                             settings + "}"};
         }
         if (session_.empty() || request.authorization != "Bearer " + session_) {
             return {401, "{\"error\":\"say hello first\"}"};
@@ -161,6 +174,8 @@ class FakeGateway {
     std::mutex mutex_;
     std::vector<Request> requests_;
     std::string session_;
+    std::set<std::string> secrets_{"s3cret-node-1"};
+    std::string helloSettings_;
     int sessions_ = 0;
     int recordFailuresLeft_ = 0;
     int inboundFailuresLeft_ = 0;
@@ -185,15 +200,16 @@ class NodeEndToEndTest : public ::testing::Test {
         config.maxRequestBytes = 256 * 1024;
         config.shutdownGraceMs = 0;
         config.gatewayUrl = gateway_.url();
-        config.gatewaySecret = "s3cret";
         config.retryMaxMs = 200;
-        LineConfig line;
-        line.line.id = "sim-1";
+        config.settings.nodeId = "node-1";
+        config.settings.secret = "s3cret-node-1";
+        settings::LineSettings line;
+        line.id = "sim-1";
         line.sim.dialMs = 20;
         line.sim.pageMs = 20;
         line.sim.busyPattern = "^0399.*";
         line.sim.noAnswerPattern = "^0398.*";
-        config.lines.push_back(line);
+        config.settings.lines.push_back(line);
         return config;
     }
 
@@ -276,6 +292,33 @@ class NodeEndToEndTest : public ::testing::Test {
         return testing::readFile(inbox + "/call.tif");
     }
 
+    // A settings document for this node with one sim line.
+    static settings::NodeSettings documentWith(const std::string& lineId) {
+        settings::NodeSettings document;
+        document.nodeId = "node-1";
+        settings::LineSettings line;
+        line.id = lineId;
+        line.sim.dialMs = 20;
+        line.sim.pageMs = 20;
+        document.lines.push_back(line);
+        return document;
+    }
+
+    // PUT /v1/settings's body.
+    static std::string settingsBody(int64_t version, const settings::NodeSettings& document) {
+        return "{\"version\":" + std::to_string(version) +
+               ",\"settings\":" + settings::toJson(document, /*includeSecret=*/true) + "}";
+    }
+
+    // The heartbeats' bodies so far.
+    std::vector<Poco::JSON::Object::Ptr> heartbeats() {
+        std::vector<Poco::JSON::Object::Ptr> bodies;
+        for (const auto& request : gateway_.requests("/node/v1/heartbeat")) {
+            bodies.push_back(parseObject(request.body));
+        }
+        return bodies;
+    }
+
     bool heartbeatShowed(const std::string& state) {
         for (const auto& request : gateway_.requests("/node/v1/heartbeat")) {
             auto line = parseObject(request.body)->getArray("lines")->getObject(0);
@@ -350,7 +393,7 @@ TEST_F(NodeEndToEndTest, OnlyTheCurrentSessionIsAccepted) {
 
 TEST_F(NodeEndToEndTest, NothingIsAcceptedBeforeHelloSucceeded) {
     NodeConfig config = makeConfig();
-    config.gatewaySecret = "wrong";  // the gateway refuses every hello
+    config.settings.secret = "wrong-secret";  // the gateway refuses every hello
     startNode(config);
     ASSERT_TRUE(eventually([&] { return gateway_.requests("/node/v1/hello").size() >= 2; }));
     EXPECT_FALSE(node_->link().hasSession());
@@ -392,7 +435,7 @@ TEST_F(NodeEndToEndTest, SpooledRecordsArePostedAfterARestart) {
 
 TEST_F(NodeEndToEndTest, HeartbeatShowsTheCallAndCancelEndsIt) {
     NodeConfig config = makeConfig();
-    config.lines[0].sim.dialMs = 60000;  // the call waits until it is cancelled
+    config.settings.lines[0].sim.dialMs = 60000;  // the call waits until it is cancelled
     startNode(config);
     ASSERT_TRUE(waitForHello());
     ASSERT_EQ(call("PUT", "/v1/jobs/8", jobBody(8, 1, "0312345678", 1), gateway_.session()).status,
@@ -461,8 +504,8 @@ TEST_F(NodeEndToEndTest, MalformedRequestsGetJsonReasons) {
 TEST_F(NodeEndToEndTest, ReceivedFaxIsPostedAgainUntilTheGatewayTakesIt) {
     gateway_.failInbound(1);
     NodeConfig config = makeConfig();
-    config.lines[0].line.number = "0312345001";
-    config.lines[0].line.stationId = "+81 3 1234 5001";
+    config.settings.lines[0].number = "0312345001";
+    config.settings.lines[0].stationId = "+81 3 1234 5001";
     startNode(config);
     ASSERT_TRUE(waitForHello());
     std::string tiff = injectFax(2);
@@ -497,7 +540,7 @@ TEST_F(NodeEndToEndTest, ReceivedFaxIsPostedAgainUntilTheGatewayTakesIt) {
 
 TEST_F(NodeEndToEndTest, ReceivingLineTakesNoJobAndShowsInStatus) {
     NodeConfig config = makeConfig();
-    config.lines[0].sim.pageMs = 60000;  // receives until the node stops
+    config.settings.lines[0].sim.pageMs = 60000;  // receives until the node stops
     startNode(config);
     ASSERT_TRUE(waitForHello());
     injectFax(1);
@@ -568,6 +611,194 @@ TEST_F(NodeEndToEndTest, ReceptionRefusedForGoodIsSetAside) {
     EXPECT_TRUE(std::filesystem::exists(base + ".tif.rejected"));
     node_->stop();
     EXPECT_EQ(postedReceptions().size(), 1u);
+}
+
+TEST_F(NodeEndToEndTest, PutSettingsAnswers) {
+    startNode(makeConfig());
+    ASSERT_TRUE(waitForHello());
+    std::string session = gateway_.session();
+    settings::NodeSettings document = documentWith("sim-2");
+
+    EXPECT_EQ(call("PUT", "/v1/settings", settingsBody(2, document), "").status, 401);
+    EXPECT_EQ(call("PUT", "/v1/settings", settingsBody(2, document), "not-the-session").status,
+              401);
+    EXPECT_EQ(call("PUT", "/v1/settings", "{not json", session).status, 400);
+    HttpAnswer noVersion = call("PUT", "/v1/settings", R"({"settings":{}})", session);
+    EXPECT_EQ(noVersion.status, 422);
+    EXPECT_EQ(parseObject(noVersion.body)->getValue<std::string>("error"), "version: required");
+
+    settings::NodeSettings bad = document;
+    bad.lines[0].maxBitRate = 9000;
+    HttpAnswer invalid = call("PUT", "/v1/settings", settingsBody(2, bad), session);
+    EXPECT_EQ(invalid.status, 422);
+    EXPECT_EQ(parseObject(invalid.body)
+                  ->getValue<std::string>("error")
+                  .rfind("lines[0].max_bit_rate: expected one of 2400", 0),
+              0u)
+        << invalid.body;
+    EXPECT_FALSE(std::filesystem::exists(spoolDir_.path() + "/settings.json"));
+
+    HttpAnswer applied = call("PUT", "/v1/settings", settingsBody(2, document), session);
+    ASSERT_EQ(applied.status, 200) << applied.body;
+    EXPECT_EQ(parseObject(applied.body)->getValue<int64_t>("applied_version"), 2);
+    HttpAnswer again = call("PUT", "/v1/settings", settingsBody(2, document), session);
+    EXPECT_EQ(again.status, 200) << again.body;
+    EXPECT_EQ(parseObject(again.body)->getValue<int64_t>("applied_version"), 2);
+    HttpAnswer older = call("PUT", "/v1/settings", settingsBody(1, document), session);
+    EXPECT_EQ(older.status, 409) << older.body;
+    EXPECT_EQ(parseObject(older.body)->getValue<int64_t>("applied_version"), 2);
+    EXPECT_TRUE(std::filesystem::exists(spoolDir_.path() + "/settings.json"));
+
+    HttpAnswer status = call("GET", "/v1/status", "", session);
+    EXPECT_EQ(parseObject(status.body)->getValue<int64_t>("settings_version"), 2);
+    EXPECT_EQ(
+        parseObject(status.body)->getArray("lines")->getObject(0)->getValue<std::string>("id"),
+        "sim-2");
+    // The gateway learns it from the heartbeats too.
+    EXPECT_TRUE(eventually([&] {
+        for (const auto& heartbeat : heartbeats()) {
+            if (heartbeat->getValue<int64_t>("settings_version") == 2 &&
+                heartbeat->getArray("lines")->getObject(0)->getValue<std::string>("id") ==
+                    "sim-2") {
+                return true;
+            }
+        }
+        return false;
+    }));
+}
+
+TEST_F(NodeEndToEndTest, ConcurrencyTwoCarriesTwoCallsAndRefusesAThird) {
+    startNode(makeConfig());
+    ASSERT_TRUE(waitForHello());
+    std::string session = gateway_.session();
+    settings::NodeSettings document = documentWith("trunk");
+    document.lines[0].concurrency = 2;
+    document.lines[0].sim.dialMs = 60000;  // calls wait until they are cancelled
+    ASSERT_EQ(call("PUT", "/v1/settings", settingsBody(1, document), session).status, 200);
+
+    HttpAnswer first = call("PUT", "/v1/jobs/1", jobBody(1, 1, "0312345678", 1), session);
+    HttpAnswer second = call("PUT", "/v1/jobs/2", jobBody(2, 1, "0312345679", 1), session);
+    ASSERT_EQ(first.status, 202) << first.body;
+    ASSERT_EQ(second.status, 202) << second.body;
+    EXPECT_EQ(parseObject(second.body)->getValue<std::string>("line"), "trunk");
+    HttpAnswer third = call("PUT", "/v1/jobs/3", jobBody(3, 1, "0312345670", 1), session);
+    EXPECT_EQ(third.status, 409) << third.body;
+
+    EXPECT_TRUE(eventually([&] {
+        for (const auto& heartbeat : heartbeats()) {
+            auto line = heartbeat->getArray("lines")->getObject(0);
+            if (line->getValue<int>("calls") == 2 && line->getValue<int>("concurrency") == 2 &&
+                line->getValue<std::string>("state") == "sending" && line->getArray("job_ids") &&
+                line->getArray("job_ids")->size() == 2) {
+                return true;
+            }
+        }
+        return false;
+    }));
+    EXPECT_EQ(call("DELETE", "/v1/jobs/1", "", session).status, 202);
+    EXPECT_EQ(call("DELETE", "/v1/jobs/2", "", session).status, 202);
+    ASSERT_TRUE(eventually([&] { return postedRecords().size() == 2; }));
+    for (const auto& record : postedRecords()) {
+        EXPECT_EQ(record->getValue<std::string>("result"), "cancelled");
+        EXPECT_EQ(record->getValue<std::string>("line"), "trunk");
+    }
+}
+
+TEST_F(NodeEndToEndTest, HelloCarriesTheSettingsAndItsAnswerCanChangeThem) {
+    settings::NodeSettings pushed = documentWith("sim-7");
+    pushed.secret = "new-secret-for-node-1";
+    gateway_.acceptSecret("new-secret-for-node-1");
+    gateway_.setHelloSettings("{\"version\":5,\"settings\":" + settings::toJson(pushed, true) +
+                              "}");
+    startNode(makeConfig());
+    ASSERT_TRUE(waitForHello());
+
+    auto hello = parseObject(gateway_.requests("/node/v1/hello")[0].body);
+    EXPECT_EQ(hello->getValue<int64_t>("settings_version"), 0);
+    auto document = hello->getObject("settings");
+    ASSERT_TRUE(document);
+    EXPECT_EQ(document->getValue<std::string>("node_id"), "node-1");
+    EXPECT_TRUE(document->getValue<bool>("secret_set"));
+    EXPECT_FALSE(document->has("secret"));
+    EXPECT_EQ(document->getArray("lines")->getObject(0)->getValue<std::string>("id"), "sim-1");
+
+    // Applied before the first heartbeat, which reports the new version and lines.
+    ASSERT_TRUE(eventually([&] { return !heartbeats().empty(); }));
+    auto first = heartbeats()[0];
+    EXPECT_EQ(first->getValue<int64_t>("settings_version"), 5);
+    EXPECT_EQ(first->getArray("lines")->getObject(0)->getValue<std::string>("id"), "sim-7");
+    std::optional<PersistedSettings> saved = loadSettingsFile(settingsFilePath(spoolDir_.path()));
+    ASSERT_TRUE(saved);
+    EXPECT_EQ(saved->version, 5);
+    EXPECT_EQ(saved->settings.secret, "new-secret-for-node-1");
+
+    // The next hello says who we are with the new secret.
+    gateway_.setHelloSettings("");
+    gateway_.forgetSession();
+    ASSERT_TRUE(eventually([&] { return gateway_.requests("/node/v1/hello").size() >= 2; }));
+    auto second = parseObject(gateway_.requests("/node/v1/hello")[1].body);
+    EXPECT_EQ(second->getValue<std::string>("secret"), "new-secret-for-node-1");
+    EXPECT_EQ(second->getValue<int64_t>("settings_version"), 5);
+}
+
+TEST_F(NodeEndToEndTest, RefusedHelloSettingsAreReportedInHeartbeats) {
+    settings::NodeSettings bad = documentWith("sim-7");
+    bad.lines[0].concurrency = 0;
+    gateway_.setHelloSettings("{\"version\":7,\"settings\":" + settings::toJson(bad, false) + "}");
+    startNode(makeConfig());
+    ASSERT_TRUE(waitForHello());
+    ASSERT_TRUE(eventually([&] { return !heartbeats().empty(); }));
+    auto heartbeat = heartbeats()[0];
+    EXPECT_EQ(heartbeat->getValue<int64_t>("settings_version"), 0);
+    EXPECT_EQ(heartbeat->getValue<int64_t>("settings_error_version"), 7);
+    EXPECT_EQ(heartbeat->getValue<std::string>("settings_error").rfind("lines[0].concurrency:", 0),
+              0u)
+        << heartbeat->getValue<std::string>("settings_error");
+    EXPECT_EQ(heartbeat->getArray("lines")->getObject(0)->getValue<std::string>("id"), "sim-1");
+    EXPECT_FALSE(std::filesystem::exists(spoolDir_.path() + "/settings.json"));
+
+    // A version that applies ends the report.
+    ASSERT_EQ(
+        call("PUT", "/v1/settings", settingsBody(8, documentWith("sim-8")), gateway_.session())
+            .status,
+        200);
+    size_t seen = heartbeats().size();
+    ASSERT_TRUE(eventually([&] { return heartbeats().size() > seen + 1; }));
+    EXPECT_FALSE(heartbeats().back()->has("settings_error"));
+    EXPECT_EQ(heartbeats().back()->getValue<int64_t>("settings_version"), 8);
+}
+
+TEST_F(NodeEndToEndTest, PushedSettingsSurviveARestart) {
+    startNode(makeConfig());
+    ASSERT_TRUE(waitForHello());
+    ASSERT_EQ(
+        call("PUT", "/v1/settings", settingsBody(3, documentWith("sim-9")), gateway_.session())
+            .status,
+        200);
+    node_->stop();
+    node_.reset();
+
+    startNode(makeConfig());  // the INI file still says sim-1
+    ASSERT_TRUE(waitForHello());
+    ASSERT_EQ(node_->lines().status().size(), 1u);
+    EXPECT_EQ(node_->lines().status()[0].lineId, "sim-9");
+    EXPECT_EQ(node_->settings().appliedVersion(), 3);
+    auto hello = parseObject(gateway_.requests("/node/v1/hello").back().body);
+    EXPECT_EQ(hello->getValue<int64_t>("settings_version"), 3);
+    EXPECT_EQ(hello->getArray("lines")->getObject(0)->getValue<std::string>("id"), "sim-9");
+}
+
+TEST_F(NodeEndToEndTest, ABadSettingsFileStopsTheStartNamingIt) {
+    std::string path = spoolDir_.path() + "/settings.json";
+    testing::writeFile(path,
+                       R"({"version":3,"settings":{"node_id":"node-1","lines":[{"id":""}]}})");
+    FaxNode node(makeConfig());
+    try {
+        node.start();
+        FAIL() << "started with a bad " << path;
+    } catch (const std::exception& e) {
+        EXPECT_EQ(std::string(e.what()).rfind(path + ": lines[0].id:", 0), 0u) << e.what();
+    }
 }
 
 }  // namespace

@@ -214,7 +214,7 @@ class SimExchangeTest : public ::testing::Test {
     }
 
     CallResult dial(SimLine& line, const std::string& number) {
-        OutboundCall call{42, 1, number, dir_.path() + "/doc.tif", 2, "fine"};
+        OutboundCall call{42, 1, number, dir_.path() + "/doc.tif", 2, "fine", ""};
         std::atomic<bool> cancel{false};
         return line.send(call, cancel);
     }

@@ -32,9 +32,11 @@ class SimLineTest : public ::testing::Test {
         sim_.failAfterPages = 1;
     }
 
-    CallResult send(const std::string& number, const std::string& tiffPath = "") {
+    CallResult send(const std::string& number, const std::string& tiffPath = "",
+                    const std::string& dialNumber = "") {
         SimLine line(line_, sim_);
-        OutboundCall call{7, 1, number, tiffPath.empty() ? tiffPath_ : tiffPath, 3, "fine"};
+        OutboundCall call{7, 1,      number,    tiffPath.empty() ? tiffPath_ : tiffPath,
+                          3, "fine", dialNumber};
         std::atomic<bool> cancel{false};
         return line.send(call, cancel);
     }
@@ -110,10 +112,21 @@ TEST_F(SimLineTest, PatternsMatchTheWholeNumber) {
     EXPECT_EQ(send("99").result, "busy");
 }
 
+TEST_F(SimLineTest, PatternsSeeTheDialPrefixTheFarEndDoesNot) {
+    // The line dials "9" + number: the patterns see what is dialled, the far end's CSID the
+    // number behind the prefix.
+    EXPECT_EQ(send("0399111", "", "90399111").result, "ok");
+    sim_.busyPattern = "^90399.*";
+    EXPECT_EQ(send("0399111", "", "90399111").result, "busy");
+    CallResult sent = send("0312345678", "", "90312345678");
+    EXPECT_EQ(sent.result, "ok");
+    EXPECT_EQ(sent.remoteCsid, "+0312345678");
+}
+
 TEST_F(SimLineTest, CancelStopsTheCallQuickly) {
     sim_.pageMs = 60000;  // a call that would take three minutes
     SimLine line(line_, sim_);
-    OutboundCall call{7, 1, "0312345678", tiffPath_, 3, "fine"};
+    OutboundCall call{7, 1, "0312345678", tiffPath_, 3, "fine", ""};
     std::atomic<bool> cancel{false};
     auto future = std::async(std::launch::async, [&] { return line.send(call, cancel); });
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -127,7 +140,7 @@ TEST_F(SimLineTest, CancelStopsTheCallQuickly) {
 
 TEST_F(SimLineTest, CancelBeforeDialling) {
     SimLine line(line_, sim_);
-    OutboundCall call{7, 1, "0312345678", tiffPath_, 3, "fine"};
+    OutboundCall call{7, 1, "0312345678", tiffPath_, 3, "fine", ""};
     std::atomic<bool> cancel{true};
     CallResult result = line.send(call, cancel);
     EXPECT_EQ(result.result, "cancelled");
