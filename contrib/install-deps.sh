@@ -9,8 +9,8 @@ set -euo pipefail
 build_packages=(
   build-essential cmake pkg-config ccache git
   libpoco-dev libmimetic-dev libtiff-dev libcurl4-openssl-dev libssl-dev libpq-dev
-  libcairo2-dev libjpeg-dev libpng-dev libspandsp-dev
-  libgtest-dev libgmock-dev
+  libcairo2-dev libjpeg-dev libpng-dev libspandsp-dev libsofia-sip-ua-dev
+  libgtest-dev libgmock-dev libyaml-cpp-dev
   fonts-dejavu-core ghostscript
   tzdata
   libmupdf-dev libmujs-dev libgumbo-dev libopenjp2-7-dev libjbig2dec0-dev
@@ -19,6 +19,7 @@ test_packages=(
   python3 python3-aiosmtpd python3-pil swaks libnet-ssleay-perl libio-socket-ssl-perl postfix
   poppler-utils libtiff-tools openssl curl isync
   dovecot-imapd mutt
+  tshark
 )
 
 packages=("${build_packages[@]}")
