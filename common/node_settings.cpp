@@ -171,12 +171,14 @@ void checkUrl(const std::string& url) {
     }
 }
 
+// The ranges the gateway's nodes table has always accepted (admin API PATCH /nodes/{id}), so
+// every node's live values can be registered again as they are.
 void checkRetry(const RetrySettings& retry) {
-    checkRange("retry.busy_retry_ms", retry.busyRetryMs, 1000, 86400000);
-    checkRange("retry.failure_retry_ms", retry.failureRetryMs, 1000, 86400000);
-    checkRange("retry.max_dials", retry.maxDials, 1, 100);
-    checkRange("retry.max_connected_tries", retry.maxConnectedTries, 1, 100);
-    checkRange("retry.kill_time_ms", retry.killTimeMs, 60000, 604800000);
+    checkRange("retry.busy_retry_ms", retry.busyRetryMs, 100, 86400000);
+    checkRange("retry.failure_retry_ms", retry.failureRetryMs, 100, 86400000);
+    checkRange("retry.max_dials", retry.maxDials, 1, 1000);
+    checkRange("retry.max_connected_tries", retry.maxConnectedTries, 1, 1000);
+    checkRange("retry.kill_time_ms", retry.killTimeMs, 60000, 2592000000);
 }
 
 void checkSim(const std::string& path, const SimLineSettings& sim, const std::string& number) {
@@ -388,8 +390,8 @@ RetrySettings parseRetry(Object::Ptr object) {
     }
     reader.readInteger("busy_retry_ms", retry.busyRetryMs);
     reader.readInteger("failure_retry_ms", retry.failureRetryMs);
-    reader.readInteger("max_dials", retry.maxDials, 1, 100);
-    reader.readInteger("max_connected_tries", retry.maxConnectedTries, 1, 100);
+    reader.readInteger("max_dials", retry.maxDials, 1, 1000);
+    reader.readInteger("max_connected_tries", retry.maxConnectedTries, 1, 1000);
     reader.readInteger("kill_time_ms", retry.killTimeMs);
     reader.rejectUnknownFields();
     return retry;

@@ -56,11 +56,11 @@ struct LineSettings {
 // The gateway's retry policy for jobs sent through this node (gateway/store/types.h
 // RetryPolicy). All fields are required when the object is given.
 struct RetrySettings {
-    int64_t busyRetryMs = 0;     // "busy_retry_ms": 1000..86400000
-    int64_t failureRetryMs = 0;  // "failure_retry_ms": 1000..86400000
-    int maxDials = 0;            // "max_dials": 1..100
-    int maxConnectedTries = 0;   // "max_connected_tries": 1..100
-    int64_t killTimeMs = 0;      // "kill_time_ms": 60000..604800000
+    int64_t busyRetryMs = 0;     // "busy_retry_ms": 100..86400000
+    int64_t failureRetryMs = 0;  // "failure_retry_ms": 100..86400000
+    int maxDials = 0;            // "max_dials": 1..1000
+    int maxConnectedTries = 0;   // "max_connected_tries": 1..1000
+    int64_t killTimeMs = 0;      // "kill_time_ms": 60000..2592000000 (30 days)
     bool operator==(const RetrySettings&) const = default;
 };
 

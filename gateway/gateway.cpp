@@ -12,9 +12,11 @@
 #include "gateway/delivery/imap_append.h"
 #include "gateway/delivery/inbound_delivery.h"
 #include "gateway/delivery/outbox.h"
+#include "gateway/delivery/replaceable_transport.h"
 #include "gateway/delivery/report_delivery.h"
 #include "gateway/delivery/smtp_relay.h"
 #include "gateway/delivery/transport_selector.h"
+#include "gateway/gateway_settings.h"
 #include "gateway/image/tiff_to_pdf.h"
 #include "gateway/imap/imap_server.h"
 #include "gateway/nodes/node_registry.h"
@@ -57,7 +59,8 @@ SmtpServerOptions smtpOptions(const GatewayConfig& config) {
 struct Gateway::Parts {
     GatewayConfig config;
     std::unique_ptr<Store> store;
-    std::unique_ptr<SmtpRelay> relay;
+    std::unique_ptr<ReplaceableTransport> relay;  // an SmtpRelay, replaced when relay settings
+                                                  // are registered (gateway_settings.h)
     std::unique_ptr<ImapAppend> imapAppend;
     TransportSelector transports;  // the outbox's way out, by OutboxMail::transport
     std::unique_ptr<Outbox> outbox;
@@ -68,6 +71,7 @@ struct Gateway::Parts {
     std::unique_ptr<ConversionWorker> conversion;
     std::unique_ptr<SubmissionWriter> writer;
     std::unique_ptr<SmtpIntake> intake;
+    std::unique_ptr<GatewaySettings> settings;  // what the admin API registers settings with
     std::unique_ptr<ApiServer> api;
     std::unique_ptr<SmtpServer> smtp;
     std::unique_ptr<ImapServer> imap;
@@ -100,15 +104,13 @@ Gateway::Gateway(GatewayConfig config) : parts_(std::make_unique<Parts>()) {
     const GatewayConfig& c = p.config;
     Poco::File(c.dataDir).createDirectories();
     p.store = openSqliteStore(c.databasePath());
+    // The values registered at the admin API replace the file's (the store's place is the
+    // file's alone: gateway.data_dir and gateway.database cannot be registered).
+    p.config = withRegisteredSettings(p.config, *p.store);
 
     if (!c.relayUrl.empty()) {
-        RelayOptions relay;
-        relay.url = c.relayUrl;
-        relay.user = c.relayUser;
-        relay.password = c.relayPassword;
-        relay.requireTls = c.relayRequireTls;
-        relay.heloName = c.hostname;
-        p.relay = std::make_unique<SmtpRelay>(relay);
+        p.relay =
+            std::make_unique<ReplaceableTransport>(std::make_shared<SmtpRelay>(relayOptionsOf(c)));
         p.transports.add("smtp", *p.relay);
     }
     if (!c.imapAppendUrl.empty()) {
@@ -152,6 +154,7 @@ Gateway::Gateway(GatewayConfig config) : parts_(std::make_unique<Parts>()) {
 
     NodeRegistryOptions registry;
     registry.heartbeatIntervalMs = c.nodeHeartbeatIntervalMs;
+    registry.settingsPushTimeoutMs = c.nodeSettingsPushTimeoutMs;
     p.nodes = std::make_unique<NodeRegistry>(*p.store, registry, nowMs);
 
     SchedulerOptions scheduling;
@@ -197,7 +200,11 @@ Gateway::Gateway(GatewayConfig config) : parts_(std::make_unique<Parts>()) {
     api.maxRequestBytes = static_cast<size_t>(c.httpMaxRequestBytes);
     api.maxThreads = c.httpMaxThreads;
     api.maxInboundBytes = static_cast<size_t>(c.httpMaxInboundBytes);
-    p.api = std::make_unique<ApiServer>(api, *p.store, *p.nodes, *p.scheduler, p.inbound.get());
+    api.tlsCertificateFile = c.httpTlsCertificateFile;
+    api.tlsPrivateKeyFile = c.httpTlsPrivateKeyFile;
+    if (!c.configFile.empty()) p.settings = std::make_unique<GatewaySettings>(c, p.relay.get());
+    p.api = std::make_unique<ApiServer>(api, *p.store, *p.nodes, *p.scheduler, p.inbound.get(),
+                                        p.settings.get());
     p.smtp = std::make_unique<SmtpServer>(smtpOptions(c), *p.intake);
     if (c.imapEnabled) {
         ImapServerOptions imap;
@@ -229,9 +236,10 @@ void Gateway::start() {
     p.smtp->start();
     if (p.imap) p.imap->start();
     p.running = true;
-    logger().information("fax-gateway listening: SMTP %s:%hu, IMAP %s:%hu, HTTP %s:%hu, store %s",
+    logger().information("fax-gateway listening: SMTP %s:%hu, IMAP %s:%hu, %s %s:%hu, store %s",
                          p.config.smtpListenAddress, p.smtp->port(), p.config.imapListenAddress,
-                         p.imap ? p.imap->port() : uint16_t{0}, p.config.httpListenAddress,
+                         p.imap ? p.imap->port() : uint16_t{0},
+                         std::string(p.api->tls() ? "HTTPS" : "HTTP"), p.config.httpListenAddress,
                          p.api->port(), p.config.databasePath());
 }
 

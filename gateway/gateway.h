@@ -1,7 +1,9 @@
 // fax-gateway as one object: opens the store and starts, in order, the submission writer, the
 // conversion workers, the scheduler, the outbox, the HTTP listener for nodes and the SMTP
 // listener; stops them in reverse order. Owns every component; the components only know
-// each other through the references and callbacks wired here.
+// each other through the references and callbacks wired here. The configuration it runs with
+// is the file's with the values registered at the admin API in their place
+// (gateway_settings.h).
 #pragma once
 
 #include <cstdint>

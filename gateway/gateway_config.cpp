@@ -7,7 +7,10 @@
 #include <Poco/String.h>
 #include <Poco/StringTokenizer.h>
 #include <Poco/Util/IniFileConfiguration.h>
+#include <Poco/Util/LayeredConfiguration.h>
+#include <Poco/Util/MapConfiguration.h>
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <limits>
@@ -21,16 +24,20 @@ std::string GatewayConfig::databasePath() const {
 
 namespace {
 
-// Binds each key name to a setter, so the list of known keys and their parsing is one table.
+// Binds each key name to a setter and a getter, so the list of known keys and their parsing
+// is one table. `overrides` are the registered keys (for messages and the registrable check).
 class KeyTable {
   public:
-    explicit KeyTable(std::string path) : path_(std::move(path)) {}
+    KeyTable(std::string path, const ConfigOverrides& overrides)
+        : path_(std::move(path)), overrides_(overrides) {}
 
     void text(const std::string& key, std::string& field) {
         setters_[key] = [&field](const std::string& value) { field = value; };
+        getters_[key] = [&field] { return field; };
     }
     template <typename Int>
     void number(const std::string& key, Int& field, int64_t min, int64_t max) {
+        getters_[key] = [&field] { return std::to_string(field); };
         setters_[key] = [this, key, &field, min, max](const std::string& value) {
             int64_t parsed = 0;
             if (!Poco::NumberParser::tryParse64(value, parsed) || parsed < min || parsed > max) {
@@ -41,6 +48,7 @@ class KeyTable {
         };
     }
     void flag(const std::string& key, bool& field) {
+        getters_[key] = [&field] { return std::string(field ? "true" : "false"); };
         setters_[key] = [this, key, &field](const std::string& value) {
             std::string v = Poco::toLower(value);
             if (v == "true" || v == "yes" || v == "on" || v == "1")
@@ -52,6 +60,11 @@ class KeyTable {
         };
     }
     void list(const std::string& key, std::vector<std::string>& field) {
+        getters_[key] = [&field] {
+            std::string joined;
+            for (const std::string& item : field) joined += (joined.empty() ? "" : ",") + item;
+            return joined;
+        };
         setters_[key] = [&field](const std::string& value) {
             field.clear();
             Poco::StringTokenizer items(
@@ -76,24 +89,33 @@ class KeyTable {
         }
     }
 
+    // The field's value as text; the key must be declared.
+    std::string get(const std::string& key) const { return getters_.at(key)(); }
+
     [[noreturn]] void fail(const std::string& key, const std::string& problem) {
-        throw ConfigError(path_ + ": " + key + ": " + problem);
+        const std::string where = overrides_.count(key) ? "registered setting (admin API)" : path_;
+        throw ConfigError(where + ": " + key + ": " + problem, key, problem);
     }
 
   private:
     std::string path_;
+    const ConfigOverrides& overrides_;
     std::map<std::string, std::function<void(const std::string&)>> setters_;
+    std::map<std::string, std::function<std::string()>> getters_;
 };
 
 constexpr int64_t kMaxInt = std::numeric_limits<int32_t>::max();
 constexpr int64_t kMaxMs = 30LL * 24 * 3600 * 1000;
 
-}  // namespace
+// Which part of the relay's options an SmtpRelay refusal is about (its messages name them).
+std::string relayKeyOf(const std::string& refusal) {
+    if (refusal.find("helo") != std::string::npos) return "relay.helo_name";
+    if (refusal.find("user and password") != std::string::npos) return "relay.user";
+    return "relay.url";
+}
 
-GatewayConfig loadGatewayConfig(const std::string& path) {
-    if (!Poco::File(path).exists()) throw ConfigError(path + ": no such file");
-    GatewayConfig config;
-    KeyTable table(path);
+// Binds every key to its field of `config`: the one list of the gateway's keys.
+void declareKeys(KeyTable& table, GatewayConfig& config) {
     table.text("gateway.hostname", config.hostname);
     table.text("gateway.data_dir", config.dataDir);
     table.text("gateway.database", config.database);
@@ -133,6 +155,9 @@ GatewayConfig loadGatewayConfig(const std::string& path) {
     table.number("http.max_inbound_bytes", config.httpMaxInboundBytes, 4096, 1LL << 32);
     table.number("http.max_threads", config.httpMaxThreads, 1, 1000);
     table.number("http.heartbeat_interval_ms", config.nodeHeartbeatIntervalMs, 100, 600000);
+    table.number("http.settings_push_timeout_ms", config.nodeSettingsPushTimeoutMs, 100, 600000);
+    table.text("http.tls_certificate", config.httpTlsCertificateFile);
+    table.text("http.tls_private_key", config.httpTlsPrivateKeyFile);
 
     table.number("intake.max_pages", config.maxPages, 1, 10000);
     table.number("intake.max_attachments", config.maxAttachments, 1, 1000);
@@ -149,6 +174,7 @@ GatewayConfig loadGatewayConfig(const std::string& path) {
     table.text("relay.password", config.relayPassword);
     table.flag("relay.require_tls", config.relayRequireTls);
     table.text("relay.from", config.reportFrom);
+    table.text("relay.helo_name", config.relayHeloName);
 
     table.number("outbox.first_retry_delay_ms", config.outboxFirstRetryDelayMs, 100, kMaxMs);
     table.number("outbox.max_retry_delay_ms", config.outboxMaxRetryDelayMs, 100, kMaxMs);
@@ -167,16 +193,73 @@ GatewayConfig loadGatewayConfig(const std::string& path) {
 
     table.flag("reports.requeue_notices", config.requeueNotices);
     table.flag("reports.attach_document", config.attachDocument);
+}
 
+}  // namespace
+
+const std::vector<RegistrableKey>& registrableGatewayKeys() {
+    // Never a file path (certificates, data, templates), nor a key that opens access
+    // (smtp.trusted_networks, smtp.require_tls_for_auth, imap.allow_plaintext_login): those
+    // stay with whoever may edit the file on the gateway's host.
+    static const std::vector<RegistrableKey> keys = {
+        {"smtp.listen_address"},
+        {"smtp.port"},
+        {"smtp.fax_domain"},
+        {"imap.listen_address"},
+        {"imap.port"},
+        {"imap.implicit_tls_port"},
+        {"http.listen_address"},
+        {"http.port"},
+        {"relay.url", false, true},
+        {"relay.user", false, true},
+        {"relay.password", true, true},
+        {"relay.require_tls", false, true},
+        {"relay.helo_name", false, true},
+        {"relay.from"},
+        {"smtp.max_message_bytes"},
+        {"smtp.max_recipients"},
+        {"intake.max_pages"},
+        {"scheduler.kill_time_ms"},
+        {"outbox.first_retry_delay_ms"},
+        {"outbox.max_retry_delay_ms"},
+        {"outbox.max_age_ms"},
+        {"reports.requeue_notices"},
+        {"reports.attach_document"},
+    };
+    return keys;
+}
+
+GatewayConfig loadGatewayConfig(const std::string& path) { return loadGatewayConfig(path, {}); }
+
+GatewayConfig loadGatewayConfig(const std::string& path, const ConfigOverrides& overrides) {
+    if (!Poco::File(path).exists()) throw ConfigError(path + ": no such file");
+    GatewayConfig config;
+    config.configFile = path;
+    KeyTable table(path, overrides);
+    declareKeys(table, config);
+    const auto& registrable = registrableGatewayKeys();
+    for (const auto& [key, value] : overrides) {
+        const bool allowed = std::any_of(registrable.begin(), registrable.end(),
+                                         [&](const RegistrableKey& k) { return k.name == key; });
+        if (!allowed) table.fail(key, "cannot be registered at the admin API; set it in " + path);
+    }
     try {
-        Poco::AutoPtr<Poco::Util::IniFileConfiguration> file(
-            new Poco::Util::IniFileConfiguration(path));
-        table.apply(*file);
+        // The registered values come first: a lower priority is searched first.
+        Poco::AutoPtr<Poco::Util::MapConfiguration> registered(new Poco::Util::MapConfiguration);
+        for (const auto& [key, value] : overrides) registered->setString(key, value);
+        Poco::AutoPtr<Poco::Util::LayeredConfiguration> layered(
+            new Poco::Util::LayeredConfiguration);
+        layered->add(registered, 0);
+        layered->add(new Poco::Util::IniFileConfiguration(path), 1);
+        table.apply(*layered);
     } catch (const Poco::Exception& e) {
         throw ConfigError(path + ": " + e.displayText());
     }
     if (config.tlsCertificateFile.empty() != config.tlsPrivateKeyFile.empty()) {
         table.fail("smtp.tls_certificate", "set both tls_certificate and tls_private_key, or none");
+    }
+    if (config.httpTlsCertificateFile.empty() != config.httpTlsPrivateKeyFile.empty()) {
+        table.fail("http.tls_certificate", "set both tls_certificate and tls_private_key, or none");
     }
     if (config.trustedNetworks.empty() != config.trustedUser.empty()) {
         table.fail("smtp.trusted_user", "set both trusted_networks and trusted_user, or none");
@@ -186,6 +269,7 @@ GatewayConfig loadGatewayConfig(const std::string& path) {
         config.imapTlsPrivateKeyFile = config.tlsPrivateKeyFile;
     }
     if (config.reportFrom.empty()) config.reportFrom = "faxgate@" + config.faxDomain;
+    if (config.relayHeloName.empty()) config.relayHeloName = config.hostname;
     if (config.outboxMaxRetryDelayMs < config.outboxFirstRetryDelayMs) {
         table.fail("outbox.max_retry_delay_ms", "must not be below first_retry_delay_ms");
     }
@@ -212,7 +296,36 @@ GatewayConfig loadGatewayConfig(const std::string& path) {
     if (!config.imapAppendUrl.empty() && config.imapAppendPassword.empty()) {
         table.fail("imap_append.password", "imap_append.url needs a password or password_file");
     }
+    if (!config.relayUrl.empty()) {
+        try {
+            SmtpRelay check(relayOptionsOf(config));  // the relay's own checks, as at start
+        } catch (const std::invalid_argument& e) {
+            table.fail(relayKeyOf(e.what()), e.what());
+        }
+    }
     return config;
+}
+
+ConfigOverrides registrableValues(const GatewayConfig& config) {
+    GatewayConfig copy = config;
+    const ConfigOverrides none;
+    KeyTable table(config.configFile, none);
+    declareKeys(table, copy);
+    ConfigOverrides values;
+    for (const RegistrableKey& key : registrableGatewayKeys()) {
+        values[key.name] = table.get(key.name);
+    }
+    return values;
+}
+
+RelayOptions relayOptionsOf(const GatewayConfig& config) {
+    RelayOptions relay;
+    relay.url = config.relayUrl;
+    relay.user = config.relayUser;
+    relay.password = config.relayPassword;
+    relay.requireTls = config.relayRequireTls;
+    relay.heloName = config.relayHeloName.empty() ? config.hostname : config.relayHeloName;
+    return relay;
 }
 
 }  // namespace faxgate::gateway

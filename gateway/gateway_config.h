@@ -6,15 +6,28 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "gateway/delivery/smtp_relay.h"
 
 namespace faxgate::gateway {
 
 class ConfigError : public std::runtime_error {
   public:
     using std::runtime_error::runtime_error;
+    ConfigError(const std::string& message, std::string key, std::string problem)
+        : std::runtime_error(message), key_(std::move(key)), problem_(std::move(problem)) {}
+    // The key at fault ("relay.port") and what is wrong with it; empty when the error is about
+    // the file as a whole (missing, unreadable).
+    const std::string& key() const { return key_; }
+    const std::string& problem() const { return problem_; }
+
+  private:
+    std::string key_, problem_;
 };
 
 struct GatewayConfig {
@@ -62,6 +75,10 @@ struct GatewayConfig {
     int64_t httpMaxInboundBytes = 64LL << 20;     // http.max_inbound_bytes: a received fax
     int httpMaxThreads = 16;                      // http.max_threads
     int64_t nodeHeartbeatIntervalMs = 2000;       // http.heartbeat_interval_ms asked of nodes
+    int64_t nodeSettingsPushTimeoutMs = 10000;    // http.settings_push_timeout_ms: connect and
+                                                  //   answer time-out of a settings push
+    std::string httpTlsCertificateFile;           // http.tls_certificate: PEM; set = HTTPS only
+    std::string httpTlsPrivateKeyFile;            // http.tls_private_key: PEM
 
     // [intake] mail to fax pages
     int maxPages = 200;         // intake.max_pages per document
@@ -82,6 +99,7 @@ struct GatewayConfig {
     std::string relayPassword;     // relay.password
     bool relayRequireTls = false;  // relay.require_tls
     std::string reportFrom;        // relay.from: default faxgate@<fax_domain>
+    std::string relayHeloName;     // relay.helo_name: EHLO name; default gateway.hostname
 
     // [outbox] retries of mails that could not leave yet (relay or IMAP APPEND)
     int64_t outboxFirstRetryDelayMs = 60 * 1000;      // outbox.first_retry_delay_ms, doubled
@@ -109,10 +127,41 @@ struct GatewayConfig {
     bool attachDocument = true;   // reports.attach_document: the sent
                                   // document as PDF in the final report
 
+    std::string configFile;  // the file this was loaded from (set by loadGatewayConfig)
+
     std::string databasePath() const;
 };
 
 // Reads and validates `path`. Throws ConfigError naming the file, key and problem.
 GatewayConfig loadGatewayConfig(const std::string& path);
+
+// ---- Settings registered at the admin API (docs/settings.md, scope "gateway") ------------
+// A declared set of keys may also be registered at the admin API; a registered value takes
+// the place of the file's. docs/configuration.md lists them and when a change takes effect.
+
+// "section.key" -> value, as text the way it would stand in the file.
+using ConfigOverrides = std::map<std::string, std::string>;
+
+struct RegistrableKey {
+    std::string name;     // "relay.url"
+    bool secret = false;  // write-only: never shown, never kept in a settings version
+    bool live = false;    // takes effect at the next outbox try; the others at the next start
+};
+
+// The keys that may be registered, in the order docs/configuration.md lists them.
+const std::vector<RegistrableKey>& registrableGatewayKeys();
+
+// As loadGatewayConfig(path), with `overrides` in place of the file's values of those keys,
+// checked by the same code. A key that may not be registered, or a value the file could not
+// have, is a ConfigError naming the key (the message says "registered setting" for keys of
+// `overrides`).
+GatewayConfig loadGatewayConfig(const std::string& path, const ConfigOverrides& overrides);
+
+// The values `config` has for the registrable keys, as text (defaults filled in, secrets
+// included: for comparing what is in force with what is registered, never for showing).
+ConfigOverrides registrableValues(const GatewayConfig& config);
+
+// The SMTP relay's options from the [relay] keys; gateway.cpp builds the relay with them.
+RelayOptions relayOptionsOf(const GatewayConfig& config);
 
 }  // namespace faxgate::gateway

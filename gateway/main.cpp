@@ -7,6 +7,10 @@
 //               [--resolution fine|normal] [--no-cover]      (password: first line of stdin)
 //   fax-gateway --config FILE node add ID --url URL --secret SECRET [--priority N]
 //               [--keep-free N]
+//   fax-gateway --config FILE gateway-settings clear
+//               registers an empty version of the gateway's settings (docs/settings.md), so
+//               FILE alone counts again: the way back when a registered listener address keeps
+//               the gateway (and so its admin API) from starting
 //
 // Exit codes: 0 ok, 1 runtime failure, 2 bad command line or config.
 #include <Poco/ConsoleChannel.h>
@@ -14,6 +18,7 @@
 #include <Poco/FormattingChannel.h>
 #include <Poco/Logger.h>
 #include <Poco/PatternFormatter.h>
+#include <Poco/Timestamp.h>
 
 #include <algorithm>
 #include <csignal>
@@ -37,6 +42,7 @@ constexpr const char* kUsage =
     "       fax-gateway --config FILE node add ID --url URL --secret SECRET [--priority N]\n"
     "                   [--keep-free N] [--retry-busy-ms MS] [--retry-failure-ms MS]\n"
     "                   [--max-dials N] [--max-tries N] [--kill-time-ms MS]\n"
+    "       fax-gateway --config FILE gateway-settings clear\n"
     "       fax-gateway --help | --version\n";
 
 struct UsageError : std::runtime_error {
@@ -133,6 +139,22 @@ int addNode(Store& store, const std::vector<std::string>& args) {
     return 0;
 }
 
+// The registered gateway settings as a new, empty version, audited as the console's.
+int clearGatewaySettings(Store& store, const std::string& configFile) {
+    AuditEntry entry;
+    entry.timeMs = Poco::Timestamp().epochMicroseconds() / 1000;
+    entry.adminUser = "(console)";
+    entry.clientAddress = "local";
+    entry.action = "gateway.settings.clear";
+    entry.target = "gateway";
+    entry.changes = R"({"settings":"all registered values removed"})";
+    entry.snapshot = SettingsSnapshot{"gateway", R"({"settings":{}})", std::nullopt};
+    const int64_t version = store.replaceSettingsSecretsAudited("gateway", {}, entry);
+    std::cout << "gateway settings: registered the empty version " << version << "; " << configFile
+              << " alone counts from the next start\n";
+    return 0;
+}
+
 int runGateway(GatewayConfig config) {
     sigset_t signals;
     sigemptyset(&signals);
@@ -175,6 +197,9 @@ int main(int argc, char** argv) {
         }
         if (command.size() >= 2 && command[0] == "node" && command[1] == "add") {
             return addNode(*store, command);
+        }
+        if (command.size() == 2 && command[0] == "gateway-settings" && command[1] == "clear") {
+            return clearGatewaySettings(*store, config.configFile);
         }
         throw UsageError("unknown command '" + command[0] + "'");
     } catch (const UsageError& e) {

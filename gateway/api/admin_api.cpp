@@ -1,7 +1,8 @@
 // The admin API's routes, validation and JSON; see admin_api.h.
 //
-// Layout: JSON conversions of the data model, then input validation (each refusal names the
-// field), then AdminApi: authentication, routing, and one method group per resource.
+// Layout: JSON conversions of the data model, then AdminApi: authentication, routing to the
+// resources in their own files (users, node settings, the versioned settings and their
+// history), and the resources kept here: nodes, jobs, records, the audit log.
 #include "gateway/api/admin_api.h"
 
 #include <Poco/Base64Decoder.h>
@@ -14,11 +15,19 @@
 
 #include <algorithm>
 #include <charconv>
+#include <mutex>
 #include <set>
 #include <sstream>
 
 #include "gateway/api/admin_request.h"
+#include "gateway/api/gateway_settings_api.h"
 #include "gateway/api/json_http.h"
+#include "gateway/api/node_settings_api.h"
+#include "gateway/api/priority_api.h"
+#include "gateway/api/routing_api.h"
+#include "gateway/api/settings_history_api.h"
+#include "gateway/api/user_nodes_api.h"
+#include "gateway/api/users_api.h"
 #include "gateway/store/password_hash.h"
 
 namespace faxgate::gateway {
@@ -33,18 +42,6 @@ using Poco::JSON::Object;
 using namespace admin;
 
 // ---- JSON of the data model ---------------------------------------------------------------
-
-Object userJson(const User& user) {
-    Object o;
-    o.set("id", user.id);
-    o.set("role", toString(user.role));
-    o.set("email", user.email);
-    o.set("default_node", user.defaultNode);
-    o.set("resolution", user.resolution);
-    o.set("cover_page", user.coverPage);
-    o.set("attachment_format", user.attachmentFormat);
-    return o;
-}
 
 Object nodeJson(const Node& node, const std::optional<NodeSession>& session, bool online) {
     Object o;
@@ -147,13 +144,6 @@ Object auditJson(const AuditEntry& entry) {
         o.set("changes", entry.changes);  // written by an older build: show it as it is
     }
     return o;
-}
-
-// A user name as it may appear in a log line: bounded and printable.
-std::string forLog(const std::string& text) {
-    std::string out;
-    for (char c : text.substr(0, kMaxIdBytes)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
-    return out;
 }
 
 }  // namespace
@@ -288,129 +278,40 @@ void AdminApi::handle(Poco::Net::HTTPServerRequest& request,
         return call.audit(action, target, changes);
     };
 
-    // ---- users ----
-    if (resource == "users") {
-        if (path.size() == 1 && method == "GET") {
-            queryOf(request, {});
-            Array users;
-            for (const User& user : store_.listUsers()) users.add(userJson(user));
-            Object answer;
-            answer.set("users", users);
-            sendJson(response, 200, answer);
-            return;
-        }
-        if (path.size() == 1 && method == "POST") {
-            auto in = body();
-            rejectUnknownFields(*in, {"id", "password", "role", "email", "default_node",
-                                      "resolution", "cover_page", "attachment_format"});
-            User user;
-            user.id = requireString(*in, "id");
-            checkId("id", user.id);
-            const std::string password = requireString(*in, "password");
-            checkPasswordText(password);
-            Object changes;
-            if (in->has("role")) {
-                auto role = roleFromString(requireString(*in, "role"));
-                if (!role) badRequest("field 'role' must be 'user' or 'admin'");
-                user.role = *role;
-            }
-            if (in->has("email")) user.email = requireString(*in, "email");
-            checkEmail(user.email);
-            if (in->has("default_node")) user.defaultNode = requireString(*in, "default_node");
-            if (!user.defaultNode.empty() && !store_.findNode(user.defaultNode)) {
-                badRequest("field 'default_node': no node '" + user.defaultNode + "'");
-            }
-            if (in->has("resolution")) user.resolution = requireString(*in, "resolution");
-            if (user.resolution != "fine" && user.resolution != "normal") {
-                badRequest("field 'resolution' must be 'fine' or 'normal'");
-            }
-            if (in->has("cover_page")) user.coverPage = requireBool(*in, "cover_page");
-            if (in->has("attachment_format")) {
-                user.attachmentFormat = requireString(*in, "attachment_format");
-            }
-            if (!isAttachmentFormat(user.attachmentFormat)) {
-                badRequest("field 'attachment_format' must be 'pdf', 'tiff' or 'both'");
-            }
-            if (store_.findUser(user.id)) throw HttpError(409, "user '" + user.id + "' exists");
-            user.passwordHash = hashPassword(password);
-            changes = userJson(user);
-            changes.remove("id");
-            changes.set("password", kMasked);
-            store_.addUserAudited(user, audit("user.add", user.id, changes));
-            sendJson(response, 201, userJson(user));
-            return;
-        }
-        if (path.size() == 2) {
-            std::optional<User> user = store_.findUser(path[1]);
-            if (!user) throw HttpError(404, "no such user: " + forLog(path[1]));
-            if (method == "GET") {
-                sendJson(response, 200, userJson(*user));
-                return;
-            }
-            if (method != "PATCH") methodNotAllowed("GET or PATCH");
-            auto in = body();
-            rejectUnknownFields(*in, {"password", "role", "email", "default_node", "resolution",
-                                      "cover_page", "attachment_format"});
-            const User before = *user;
-            Object changes;
-            if (in->has("password")) {
-                const std::string password = requireString(*in, "password");
-                checkPasswordText(password);
-                user->passwordHash = hashPassword(password);
-                changes.set("password", kMasked);
-            }
-            if (in->has("role")) {
-                auto role = roleFromString(requireString(*in, "role"));
-                if (!role) badRequest("field 'role' must be 'user' or 'admin'");
-                user->role = *role;
-            }
-            if (in->has("email")) {
-                user->email = requireString(*in, "email");
-                checkEmail(user->email);
-            }
-            if (in->has("default_node")) {
-                user->defaultNode = requireString(*in, "default_node");
-                if (!user->defaultNode.empty() && !store_.findNode(user->defaultNode)) {
-                    badRequest("field 'default_node': no node '" + user->defaultNode + "'");
-                }
-            }
-            if (in->has("resolution")) {
-                user->resolution = requireString(*in, "resolution");
-                if (user->resolution != "fine" && user->resolution != "normal") {
-                    badRequest("field 'resolution' must be 'fine' or 'normal'");
-                }
-            }
-            if (in->has("cover_page")) user->coverPage = requireBool(*in, "cover_page");
-            if (in->has("attachment_format")) {
-                user->attachmentFormat = requireString(*in, "attachment_format");
-                if (!isAttachmentFormat(user->attachmentFormat)) {
-                    badRequest("field 'attachment_format' must be 'pdf', 'tiff' or 'both'");
-                }
-            }
-            if (before.role == Role::Admin && user->role != Role::Admin) {
-                const auto users = store_.listUsers();
-                const auto admins = std::count_if(users.begin(), users.end(), [](const User& u) {
-                    return u.role == Role::Admin;
-                });
-                if (admins <= 1) {
-                    throw HttpError(409, "user '" + user->id +
-                                             "' is the last administrator; make another first");
-                }
-            }
-            const Object after = userJson(*user);
-            const Object old = userJson(before);
-            for (const auto& [name, value] : after) {
-                if (value.toString() != old.get(name).toString()) changes.set(name, value);
-            }
-            if (changes.size() > 0) {
-                store_.updateUserAudited(*user, audit("user.change", user->id, changes));
-            }
-            sendJson(response, 200, userJson(*user));
-            return;
-        }
+    // ---- node settings (node_settings_api.h) ----
+    if (NodeSettingsApi::handles(path)) {
+        NodeSettingsApi(store_, registry_).handle(call);
+        return;
     }
 
-    // ---- nodes and the priority table ----
+    // ---- users and the versioned settings (settings_scope.h and the scopes' files) ----
+    const SettingsContext settings{store_, registry_, settingsLocks_, options_.gatewaySettings};
+    if (UsersApi::handles(path)) {
+        UsersApi(settings).handle(call);
+        return;
+    }
+    if (PriorityApi::handles(path)) {
+        PriorityApi(settings).handle(call);
+        return;
+    }
+    if (UserNodesApi::handles(path)) {
+        UserNodesApi(settings).handle(call);
+        return;
+    }
+    if (RoutingApi::handles(path)) {
+        RoutingApi(settings).handle(call);
+        return;
+    }
+    if (GatewaySettingsApi::handles(path)) {
+        GatewaySettingsApi(settings).handle(call);
+        return;
+    }
+    if (SettingsHistoryApi::handles(path)) {
+        SettingsHistoryApi(settings, options_.defaultListLimit, options_.maxListLimit).handle(call);
+        return;
+    }
+
+    // ---- nodes ----
     auto nodeAnswer = [&](const Node& node) {
         std::optional<NodeSession> session;
         for (NodeSession& s : registry_.sessions()) {
@@ -418,7 +319,9 @@ void AdminApi::handle(Poco::Net::HTTPServerRequest& request,
         }
         auto statuses = registry_.nodeStatuses();
         auto it = statuses.find(node.id);
-        return nodeJson(node, session, it != statuses.end() && it->second.online);
+        Object answer = nodeJson(node, session, it != statuses.end() && it->second.online);
+        answer.set("settings", NodeSettingsApi(store_, registry_).driftJson(node.id));
+        return answer;
     };
     // Applies the writable node fields present in `in` to `node`, noting each in `changes`.
     auto applyNodeFields = [&](const Object& in, Node& node, Object& changes) {
@@ -471,21 +374,30 @@ void AdminApi::handle(Poco::Net::HTTPServerRequest& request,
             checkId("id", node.id);
             requireString(*in, "url");
             requireString(*in, "secret");
-            // A new node goes to the end of the priority table unless told otherwise.
-            int lastPriority = 0;
-            for (const Node& other : store_.listNodes()) {
-                lastPriority = std::max(lastPriority, other.priority);
+            {
+                // The node rows and the priority version change together (priority_api.h).
+                std::lock_guard<std::mutex> rowLock(registry_.settings().nodeRowMutex());
+                // A new node goes to the end of the priority table unless told otherwise.
+                std::vector<Node> nodes = store_.listNodes();
+                int lastPriority = 0;
+                for (const Node& other : nodes) {
+                    lastPriority = std::max(lastPriority, other.priority);
+                }
+                node.priority = std::min(lastPriority + 10, 1000000);
+                Object changes;
+                applyNodeFields(*in, node, changes);
+                if (store_.findNode(node.id)) throw HttpError(409, "node '" + node.id + "' exists");
+                Object logged = nodeJson(node, std::nullopt, false);
+                for (const char* runtime :
+                     {"id", "online", "lines", "last_heartbeat_ms", "software"}) {
+                    logged.remove(runtime);
+                }
+                logged.set("secret", kMasked);
+                AuditEntry entry = audit("node.add", node.id, logged);
+                nodes.push_back(node);
+                entry.snapshot = SettingsSnapshot{kPriorityScope, priorityDocument(nodes), {}};
+                store_.addNodeAudited(node, entry);
             }
-            node.priority = std::min(lastPriority + 10, 1000000);
-            Object changes;
-            applyNodeFields(*in, node, changes);
-            if (store_.findNode(node.id)) throw HttpError(409, "node '" + node.id + "' exists");
-            Object logged = nodeJson(node, std::nullopt, false);
-            for (const char* runtime : {"id", "online", "lines", "last_heartbeat_ms", "software"}) {
-                logged.remove(runtime);
-            }
-            logged.set("secret", kMasked);
-            store_.addNodeAudited(node, audit("node.add", node.id, logged));
             sendJson(response, 201, nodeAnswer(node));
             return;
         }
@@ -499,65 +411,30 @@ void AdminApi::handle(Poco::Net::HTTPServerRequest& request,
             if (method != "PATCH") methodNotAllowed("GET or PATCH");
             auto in = body();
             rejectUnknownFields(*in, nodeFields);
-            Object changes;
-            applyNodeFields(*in, *node, changes);
-            if (changes.size() > 0) {
-                store_.updateNodeAudited(*node, audit("node.change", node->id, changes));
+            {
+                std::lock_guard<std::mutex> rowLock(registry_.settings().nodeRowMutex());
+                node = store_.findNode(path[1]);  // again, under the lock
+                if (!node) throw HttpError(404, "no such node: " + forLog(path[1]));
+                const int priorityBefore = node->priority;
+                Object changes;
+                applyNodeFields(*in, *node, changes);
+                if (changes.size() > 0) {
+                    AuditEntry entry = audit("node.change", node->id, changes);
+                    if (node->priority != priorityBefore) {
+                        // A new place in the priority table: a new version of it.
+                        std::vector<Node> nodes = store_.listNodes();
+                        for (Node& other : nodes) {
+                            if (other.id == node->id) other = *node;
+                        }
+                        entry.snapshot =
+                            SettingsSnapshot{kPriorityScope, priorityDocument(nodes), {}};
+                    }
+                    store_.updateNodeAudited(*node, entry);
+                }
             }
             sendJson(response, 200, nodeAnswer(*node));
             return;
         }
-    }
-
-    if (resource == "priority" && path.size() == 1) {
-        auto orderAnswer = [&] {
-            Array order;
-            for (const Node& node : store_.listNodes()) {
-                Object entry;
-                entry.set("id", node.id);
-                entry.set("priority", node.priority);
-                order.add(entry);
-            }
-            Object answer;
-            answer.set("order", order);
-            return answer;
-        };
-        if (method == "GET") {
-            sendJson(response, 200, orderAnswer());
-            return;
-        }
-        if (method != "PUT") methodNotAllowed("GET or PUT");
-        auto in = body();
-        rejectUnknownFields(*in, {"order"});
-        Array::Ptr order = in->getArray("order");
-        if (!order) badRequest("field 'order' is missing or not an array of node IDs");
-        std::vector<std::string> named;
-        for (size_t i = 0; i < order->size(); ++i) {
-            if (!order->get(static_cast<unsigned>(i)).isString()) {
-                badRequest("field 'order' must hold node IDs (strings)");
-            }
-            named.push_back(order->getElement<std::string>(static_cast<unsigned>(i)));
-        }
-        // Listed nodes first in the order given; the others keep their order behind them.
-        const std::vector<Node> nodes = store_.listNodes();
-        std::set<std::string> seen;
-        for (const std::string& id : named) {
-            if (!seen.insert(id).second) badRequest("field 'order' names node '" + id + "' twice");
-            if (std::none_of(nodes.begin(), nodes.end(), [&](const Node& n) { return n.id == id; })) {
-                badRequest("field 'order': no node '" + forLog(id) + "'");
-            }
-        }
-        std::vector<std::string> full = named;
-        for (const Node& node : nodes) {
-            if (!seen.count(node.id)) full.push_back(node.id);
-        }
-        Object changes;
-        Array fullOrder;
-        for (const std::string& id : full) fullOrder.add(id);
-        changes.set("order", fullOrder);
-        store_.setNodeOrder(full, audit("priority.set", "nodes", changes));
-        sendJson(response, 200, orderAnswer());
-        return;
     }
 
     // ---- jobs ----

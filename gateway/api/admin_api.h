@@ -4,8 +4,16 @@
 //
 //   POST  /api/v1/login                      {user, password} -> {token, expires_ms}
 //   GET   /api/v1/users, /api/v1/users/{id}; POST /api/v1/users; PATCH /api/v1/users/{id}
+//                                            (users_api.h)
 //   GET   /api/v1/nodes, /api/v1/nodes/{id}; POST /api/v1/nodes; PATCH /api/v1/nodes/{id}
-//   GET   /api/v1/priority; PUT /api/v1/priority {"order": [node IDs]}
+//   GET   /api/v1/nodes/{id}/settings; PUT /api/v1/nodes/{id}/settings;
+//   POST  /api/v1/settings/node:{id}/versions/{n}/restore   (node_settings_api.h)
+//   GET   /api/v1/priority; PUT /api/v1/priority {"order": [node IDs]}   (priority_api.h)
+//   GET   /api/v1/user-nodes; PUT /api/v1/user-nodes                      (user_nodes_api.h)
+//   GET   /api/v1/routing; PUT /api/v1/routing                            (routing_api.h)
+//   GET   /api/v1/gateway-settings; PUT /api/v1/gateway-settings   (gateway_settings_api.h)
+//   GET   /api/v1/settings/{scope}/versions, .../versions/{n};
+//   POST  /api/v1/settings/{scope}/versions/{n}/restore           (settings_history_api.h)
 //   GET   /api/v1/jobs?owner=&state=&active=1&limit=, /api/v1/jobs/{id}
 //   POST  /api/v1/jobs/{id}/cancel, /api/v1/jobs/{id}/retry
 //   GET   /api/v1/records?node=&number=&direction=&job=&since_ms=&until_ms=&limit=
@@ -15,7 +23,8 @@
 // from /login. No or bad credentials: 401 with WWW-Authenticate; a user who is not an admin:
 // 403. Bad passwords are slowed down per client address (LoginThrottle) and logged (logger
 // "admin"), never with the password. Every change writes one audit entry (Store), in the same
-// transaction as the change for users, nodes and the priority table.
+// transaction as the change for users, nodes and the settings; a change of versioned settings
+// (docs/settings.md) also writes the scope's new version in that transaction.
 //
 // Threading: handle() runs on the HTTP server's threads; everything it uses is thread-safe.
 #pragma once
@@ -28,6 +37,7 @@
 #include <functional>
 
 #include "gateway/api/admin_auth.h"
+#include "gateway/api/settings_scope.h"
 #include "gateway/nodes/node_registry.h"
 #include "gateway/scheduler/scheduler.h"
 #include "gateway/store/store.h"
@@ -40,6 +50,9 @@ struct AdminApiOptions {
     int maxListLimit = 10000;            // largest ?limit= accepted
     LoginThrottleOptions throttle;
     AdminTokensOptions tokens;
+    // The running gateway's own settings (GET/PUT /api/v1/gateway-settings); null = those
+    // answer 503. Must outlive the AdminApi.
+    GatewaySettingsHost* gatewaySettings = nullptr;
 };
 
 class AdminApi {
@@ -70,6 +83,7 @@ private:
     const Sleeper sleeper_;
     LoginThrottle throttle_;
     AdminTokens tokens_;
+    admin::SettingsLocks settingsLocks_;  // shared by every request's SettingsContext
 };
 
 }  // namespace faxgate::gateway

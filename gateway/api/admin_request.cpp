@@ -36,6 +36,12 @@ std::string stringify(const Object& object) {
     return out.str();
 }
 
+std::string forLog(const std::string& text) {
+    std::string out;
+    for (char c : text.substr(0, kMaxIdBytes)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+    return out;
+}
+
 // ---- Validation ---------------------------------------------------------------------------
 
 void badRequest(const std::string& message) { throw HttpError(400, message); }

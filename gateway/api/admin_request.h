@@ -48,6 +48,9 @@ struct AdminCall {
 };
 
 std::string stringify(const Poco::JSON::Object& object);
+// Text from a request (an unknown ID) as it may appear in a message or log line: bounded to
+// kMaxIdBytes and printable ASCII.
+std::string forLog(const std::string& text);
 
 [[noreturn]] void badRequest(const std::string& message);
 [[noreturn]] void methodNotAllowed(const std::string& allowed);

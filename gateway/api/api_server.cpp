@@ -2,14 +2,18 @@
 #include "gateway/api/api_server.h"
 
 #include <Poco/JSON/Array.h>
+#include <Poco/JSON/Parser.h>
 #include <Poco/Logger.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 
 #include <functional>
+#include <sstream>
 
+#include "common/tls_server.h"
 #include "gateway/api/admin_api.h"
 #include "gateway/api/inbound_api.h"
 #include "gateway/api/json_http.h"
@@ -102,11 +106,11 @@ CommunicationRecord parseRecord(const Poco::JSON::Object& object) {
 class Router : public Poco::Net::HTTPRequestHandlerFactory {
 public:
     Router(const ApiServerOptions& options, Store& store, NodeRegistry& registry,
-           Scheduler& scheduler, InboundDelivery* inbound)
+           Scheduler& scheduler, InboundDelivery* inbound, GatewaySettingsHost* gatewaySettings)
         : options_(options),
           registry_(registry),
           scheduler_(scheduler),
-          admin_(adminOptions(options), store, registry, scheduler),
+          admin_(adminOptions(options, gatewaySettings), store, registry, scheduler),
           inbound_(inbound ? std::make_unique<InboundApi>(*inbound) : nullptr) {}
 
     Poco::Net::HTTPRequestHandler* createRequestHandler(
@@ -136,9 +140,11 @@ public:
     }
 
 private:
-    static AdminApiOptions adminOptions(const ApiServerOptions& options) {
+    static AdminApiOptions adminOptions(const ApiServerOptions& options,
+                                        GatewaySettingsHost* gatewaySettings) {
         AdminApiOptions admin;
         admin.maxRequestBytes = options.maxRequestBytes;
+        admin.gatewaySettings = gatewaySettings;
         return admin;
     }
 
@@ -166,17 +172,48 @@ private:
         hello.bootId = optionalString(*body, "boot_id");
         hello.software = optionalString(*body, "software");
         hello.lines = parseLines(*body);
+        hello.address = request.clientAddress().host().toString();
+        hello.settingsVersion = optionalInt(*body, "settings_version");
+        if (hello.settingsVersion < 0) throw HttpError(400, "field 'settings_version' is negative");
+        if (body->has("settings") && !body->isNull("settings")) {
+            // Imported when the gateway has no version yet; one that is not an object is
+            // logged and left out, as one that does not validate.
+            if (Poco::JSON::Object::Ptr settings = body->getObject("settings")) {
+                std::ostringstream text;
+                settings->stringify(text);
+                hello.settingsJson = text.str();
+            } else {
+                logger().warning("hello from node %s: field 'settings' is not an object; ignored",
+                                 hello.nodeId);
+            }
+        }
         HelloAnswer answer = registry_.hello(hello);
         if (answer.httpStatus != 200) throw HttpError(answer.httpStatus, answer.error);
         Poco::JSON::Object result;
         result.set("session", answer.session);
         result.set("heartbeat_interval_ms", answer.heartbeatIntervalMs);
+        if (answer.settingsVersion > 0) {
+            Poco::JSON::Object settings;
+            settings.set("version", answer.settingsVersion);
+            settings.set("settings", Poco::JSON::Parser().parse(answer.settingsJson));
+            result.set("settings", settings);
+        }
         sendJson(response, 200, result);
     }
 
     void heartbeat(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {
         auto body = readJsonObject(request, options_.maxRequestBytes);
-        if (!registry_.heartbeat(bearerToken(request), parseLines(*body))) {
+        std::optional<NodeSettingsReport> settings;
+        if (body->has("settings_version")) {
+            settings.emplace();
+            settings->appliedVersion = requireInt(*body, "settings_version");
+            settings->error = optionalString(*body, "settings_error");
+            settings->errorVersion = optionalInt(*body, "settings_error_version");
+            if (settings->appliedVersion < 0 || settings->errorVersion < 0) {
+                throw HttpError(400, "settings versions cannot be negative");
+            }
+        }
+        if (!registry_.heartbeat(bearerToken(request), parseLines(*body), settings)) {
             throw HttpError(401, "no valid node session: say hello first");
         }
         sendJson(response, 200, Poco::JSON::Object());
@@ -215,18 +252,37 @@ private:
 }  // namespace
 
 ApiServer::ApiServer(const ApiServerOptions& options, Store& store, NodeRegistry& registry,
-                     Scheduler& scheduler, InboundDelivery* inbound) {
-    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(options.listenAddress, options.port));
+                     Scheduler& scheduler, InboundDelivery* inbound,
+                     GatewaySettingsHost* gatewaySettings) {
+    const Poco::Net::SocketAddress address(options.listenAddress, options.port);
+    Poco::Net::ServerSocket socket;
+    if (!options.tlsCertificateFile.empty()) {
+        tlsContext_ =
+            loadTlsServerContext("http", options.tlsCertificateFile, options.tlsPrivateKeyFile);
+        try {
+            // The TLS handshake happens on the worker thread, at the connection's first read.
+            socket = Poco::Net::SecureServerSocket(address, 64, tlsContext_);
+        } catch (...) {
+            releaseTlsServerContext(tlsContext_);
+            throw;
+        }
+    } else {
+        socket = Poco::Net::ServerSocket(address);
+    }
     auto* params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(options.maxThreads);
     params->setMaxQueued(options.maxQueuedConnections);
     params->setTimeout(Poco::Timespan(options.timeoutMs * 1000));
     params->setKeepAlive(true);
-    server_ = std::make_unique<Poco::Net::HTTPServer>(new Router(options, store, registry, scheduler, inbound),
-                                                      socket, params);
+    server_ = std::make_unique<Poco::Net::HTTPServer>(
+        new Router(options, store, registry, scheduler, inbound, gatewaySettings), socket, params);
 }
 
-ApiServer::~ApiServer() { stop(); }
+ApiServer::~ApiServer() {
+    stop();
+    server_.reset();
+    releaseTlsServerContext(tlsContext_);
+}
 
 void ApiServer::start() { server_->start(); }
 

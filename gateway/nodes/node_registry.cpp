@@ -59,13 +59,13 @@ struct HttpAnswer {
 
 // One request to a node; throws Poco::Exception on connection failure or time-out.
 HttpAnswer callNode(const std::string& baseUrl, const std::string& method, const std::string& path,
-                    const std::string& session, const std::string& body,
-                    const NodeRegistryOptions& options) {
+                    const std::string& session, const std::string& body, int64_t connectTimeoutMs,
+                    int64_t requestTimeoutMs) {
     Poco::URI uri(baseUrl);
     Poco::Net::HTTPClientSession client(uri.getHost(), uri.getPort());
-    client.setTimeout(Poco::Timespan(options.connectTimeoutMs * 1000),
-                      Poco::Timespan(options.requestTimeoutMs * 1000),
-                      Poco::Timespan(options.requestTimeoutMs * 1000));
+    client.setTimeout(Poco::Timespan(connectTimeoutMs * 1000),
+                      Poco::Timespan(requestTimeoutMs * 1000),
+                      Poco::Timespan(requestTimeoutMs * 1000));
     Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
     request.set("Authorization", "Bearer " + session);
     request.setContentType("application/json");
@@ -77,6 +77,24 @@ HttpAnswer callNode(const std::string& baseUrl, const std::string& method, const
     answer.status = response.getStatus();
     Poco::StreamCopier::copyToString(in, answer.body);
     return answer;
+}
+
+HttpAnswer callNode(const std::string& baseUrl, const std::string& method, const std::string& path,
+                    const std::string& session, const std::string& body,
+                    const NodeRegistryOptions& options) {
+    return callNode(baseUrl, method, path, session, body, options.connectTimeoutMs,
+                    options.requestTimeoutMs);
+}
+
+std::optional<Poco::JSON::Object::Ptr> jsonObjectOf(const std::string& body) {
+    try {
+        Poco::Dynamic::Var parsed = Poco::JSON::Parser().parse(body);
+        if (parsed.type() == typeid(Poco::JSON::Object::Ptr)) {
+            return parsed.extract<Poco::JSON::Object::Ptr>();
+        }
+    } catch (const Poco::Exception&) {
+    }
+    return std::nullopt;
 }
 
 std::string errorOf(const std::string& body) {
@@ -92,7 +110,7 @@ std::string errorOf(const std::string& body) {
 }  // namespace
 
 NodeRegistry::NodeRegistry(Store& store, NodeRegistryOptions options, Clock clock)
-    : store_(store), options_(options), clock_(std::move(clock)) {}
+    : store_(store), options_(options), clock_(std::move(clock)), settings_(store, clock_) {}
 
 HelloAnswer NodeRegistry::hello(const HelloRequest& request) {
     HelloAnswer answer;
@@ -103,7 +121,10 @@ HelloAnswer NodeRegistry::hello(const HelloRequest& request) {
         logger().warning("hello from unknown node %s (%s)", request.nodeId, request.url);
         return answer;
     }
-    if (!sameSecret(node->secret, request.secret)) {
+    // During a secret change the node may still know only the previous one.
+    const bool previous =
+        !node->previousSecret.empty() && sameSecret(node->previousSecret, request.secret);
+    if (!sameSecret(node->secret, request.secret) && !previous) {
         answer.httpStatus = 401;
         answer.error = "wrong shared secret for node '" + request.nodeId + "'";
         logger().warning("hello from node %s with a wrong secret", request.nodeId);
@@ -121,16 +142,28 @@ HelloAnswer NodeRegistry::hello(const HelloRequest& request) {
         std::lock_guard lock(mutex_);
         sessions_[request.nodeId] = session;
     }
-    logger().information("node %s logged in from %s with %z lines", request.nodeId, session.url,
-                         request.lines.size());
+    logger().information("node %s logged in from %s with %z lines%s", request.nodeId, session.url,
+                         request.lines.size(),
+                         std::string(previous ? " (with its previous secret)" : ""));
     answer.session = session.session;
     answer.heartbeatIntervalMs = options_.heartbeatIntervalMs;
+    NodeSettingsReport report;
+    report.appliedVersion = request.settingsVersion;
+    if (auto wanted = settings_.onHello(*node, request.address, report, request.settingsJson)) {
+        std::optional<Node> current = store_.findNode(request.nodeId);
+        answer.settingsVersion = wanted->version;
+        answer.settingsJson = NodeSettingsSync::documentForNode(*wanted, current.value_or(*node));
+        logger().information("node %s runs settings version %Ld: the hello answer carries %Ld",
+                             request.nodeId, request.settingsVersion, wanted->version);
+    }
     if (onChange_) onChange_();
     return answer;
 }
 
-bool NodeRegistry::heartbeat(const std::string& token, const std::vector<LineState>& lines) {
+bool NodeRegistry::heartbeat(const std::string& token, const std::vector<LineState>& lines,
+                             const std::optional<NodeSettingsReport>& settings) {
     bool freed = false;
+    std::string nodeId;
     {
         std::lock_guard lock(mutex_);
         NodeSession* found = nullptr;
@@ -143,7 +176,9 @@ bool NodeRegistry::heartbeat(const std::string& token, const std::vector<LineSta
         freed = !isOnline(*found, now) || idleLines(lines) > idleLines(found->lines);
         found->lines = lines;
         found->lastHeartbeatMs = now;
+        nodeId = found->nodeId;
     }
+    if (settings) settings_.report(nodeId, *settings);
     if (freed && onChange_) onChange_();
     return true;
 }
@@ -161,6 +196,93 @@ std::vector<NodeSession> NodeRegistry::sessions() {
     std::vector<NodeSession> result;
     for (const auto& [id, session] : sessions_) result.push_back(session);
     return result;
+}
+
+SettingsPushOutcome NodeRegistry::pushSettings(const std::string& nodeId, int64_t version,
+                                               const std::string& documentJson) {
+    SettingsPushOutcome outcome;
+    outcome.appliedVersion = settings_.drift(nodeId).appliedVersion;
+    std::optional<NodeSession> session = sessionOf(nodeId);
+    if (!session) {
+        outcome.error = "node '" + nodeId + "' is not logged in; it gets version " +
+                        std::to_string(version) + " at its next hello";
+        return outcome;
+    }
+    // A registration may have just changed where the gateway reaches the node.
+    std::optional<Node> node = store_.findNode(nodeId);
+    if (node && !node->url.empty() && node->url != session->url) {
+        session->url = node->url;
+        std::lock_guard lock(mutex_);
+        auto it = sessions_.find(nodeId);
+        if (it != sessions_.end() && it->second.session == session->session) {
+            it->second.url = node->url;
+        }
+    }
+    Poco::JSON::Object request;
+    request.set("version", version);
+    request.set("settings", Poco::JSON::Parser().parse(documentJson));
+    std::ostringstream body;
+    request.stringify(body);
+
+    auto forgetSession = [&] {
+        std::lock_guard lock(mutex_);
+        auto it = sessions_.find(nodeId);
+        if (it != sessions_.end() && it->second.session == session->session) sessions_.erase(it);
+    };
+    HttpAnswer answer;
+    try {
+        answer = callNode(session->url, "PUT", "/v1/settings", session->session, body.str(),
+                          options_.settingsPushTimeoutMs, options_.settingsPushTimeoutMs);
+    } catch (const Poco::Exception& e) {
+        // Its next heartbeat is refused, so it says hello again and gets the version then.
+        forgetSession();
+        outcome.error = "node '" + nodeId + "' not reached (" + e.displayText() +
+                        "); it gets version " + std::to_string(version) + " at its next hello";
+        logger().warning("settings version %Ld for node %s: %s", version, nodeId, outcome.error);
+        return outcome;
+    }
+    std::optional<Poco::JSON::Object::Ptr> object = jsonObjectOf(answer.body);
+    auto appliedOf = [&]() -> std::optional<int64_t> {
+        if (!object || !(*object)->has("applied_version")) return std::nullopt;
+        try {
+            return (*object)->getValue<int64_t>("applied_version");
+        } catch (const Poco::Exception&) {
+            return std::nullopt;
+        }
+    };
+    if (answer.status == 401) {
+        forgetSession();
+        outcome.error = "node '" + nodeId + "' no longer knows its session; it gets version " +
+                        std::to_string(version) + " at its next hello";
+        return outcome;
+    }
+    outcome.pushed = true;
+    std::optional<int64_t> applied = appliedOf();
+    if (answer.status == 200) {
+        outcome.appliedVersion = applied.value_or(version);
+        NodeSettingsReport report;
+        report.appliedVersion = outcome.appliedVersion;
+        settings_.report(nodeId, report);
+        logger().information("node %s applied settings version %Ld", nodeId,
+                             outcome.appliedVersion);
+        return outcome;
+    }
+    outcome.error = errorOf(answer.body);
+    if (outcome.error.empty()) outcome.error = "no reason given";
+    if (answer.status == 422) {
+        settings_.recordRefusal(nodeId, version, outcome.error);
+    } else if (answer.status == 409 && applied) {
+        // It already runs a newer version (two registrations crossed).
+        outcome.appliedVersion = *applied;
+        NodeSettingsReport report;
+        report.appliedVersion = *applied;
+        settings_.report(nodeId, report);
+    } else {
+        outcome.error = "node answered " + std::to_string(answer.status) + ": " + outcome.error;
+    }
+    logger().warning("node %s did not apply settings version %Ld: %s", nodeId, version,
+                     outcome.error);
+    return outcome;
 }
 
 bool NodeRegistry::isOnline(const NodeSession& session, int64_t nowMs) const {

@@ -1,6 +1,9 @@
 // The gateway's view of its fax nodes: who is logged in (hello with the shared secret, then a
 // session token), what their lines are doing (heartbeats), and the HTTP calls that hand a job
-// to a node (docs/node-protocol.md). It is the scheduler's NodeLink.
+// to a node (docs/node-protocol.md). It is the scheduler's NodeLink. With NodeSettingsSync it
+// also carries central settings (docs/settings.md): hello accepts the previous secret during a
+// secret change, imports a node's own settings and answers with the version the node should
+// run; heartbeats report what the node runs; pushSettings hands a registered version over.
 //
 // Threading: all public methods may be called from any thread; mutex_ guards sessions_ and is
 // never held during a network call. onChange (the scheduler's wake) is called without the lock.
@@ -14,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/nodes/node_settings_sync.h"
 #include "gateway/scheduler/scheduler.h"
 #include "gateway/store/store.h"
 
@@ -30,6 +34,9 @@ struct NodeRegistryOptions {
     int64_t heartbeatIntervalMs = 2000;
     int64_t connectTimeoutMs = 2000;   // for calls to a node
     int64_t requestTimeoutMs = 15000;  // a job's upload included
+    // Connect and answer time-out of a settings push (PUT {node}/v1/settings); an admin's
+    // registration waits at most about twice this long for the node.
+    int64_t settingsPushTimeoutMs = 10000;
 };
 
 // A node's session and state, for the admin tool and the scheduler.
@@ -50,6 +57,9 @@ struct HelloRequest {
     std::string bootId;
     std::string software;
     std::vector<LineState> lines;
+    std::string address;                      // the node's IP address, for the audit log
+    int64_t settingsVersion = 0;              // the settings version the node runs
+    std::optional<std::string> settingsJson;  // the node's settings document, if sent
 };
 
 struct HelloAnswer {
@@ -57,6 +67,17 @@ struct HelloAnswer {
     std::string error;
     std::string session;
     int64_t heartbeatIntervalMs = 0;
+    // When the node should run another settings version: that version and the document
+    // (NodeSettingsSync::documentForNode) the answer carries. 0 = none.
+    int64_t settingsVersion = 0;
+    std::string settingsJson;
+};
+
+// What came of pushing a settings version to a node.
+struct SettingsPushOutcome {
+    bool pushed = false;         // the node was reached and answered
+    int64_t appliedVersion = 0;  // the version the node runs, as far as the gateway knows
+    std::string error;           // why the version is not applied (yet); empty = applied
 };
 
 class NodeRegistry : public NodeLink {
@@ -69,11 +90,21 @@ class NodeRegistry : public NodeLink {
     void setOnChange(std::function<void()> onChange) { onChange_ = std::move(onChange); }
 
     HelloAnswer hello(const HelloRequest& request);
-    // Returns false if the session is unknown (the node must say hello again).
-    bool heartbeat(const std::string& session, const std::vector<LineState>& lines);
+    // Returns false if the session is unknown (the node must say hello again). `settings`:
+    // what the node reports about its settings, when the heartbeat carries it.
+    bool heartbeat(const std::string& session, const std::vector<LineState>& lines,
+                   const std::optional<NodeSettingsReport>& settings = std::nullopt);
     // The node ID a session token belongs to.
     std::optional<std::string> nodeOfSession(const std::string& session);
     std::vector<NodeSession> sessions();
+
+    // Sends settings `version` (`documentJson`: NodeSettingsSync::documentForNode) to a node
+    // that has a session and records its answer. Blocks at most about twice
+    // settingsPushTimeoutMs, holding no lock. A node that cannot be reached loses its
+    // session, so its next heartbeat is refused and its new hello brings it the version.
+    SettingsPushOutcome pushSettings(const std::string& nodeId, int64_t version,
+                                     const std::string& documentJson);
+    NodeSettingsSync& settings() { return settings_; }
 
     // NodeLink
     std::map<std::string, NodeStatus> nodeStatuses() override;
@@ -89,6 +120,7 @@ class NodeRegistry : public NodeLink {
     const NodeRegistryOptions options_;
     const Clock clock_;
     std::function<void()> onChange_;
+    NodeSettingsSync settings_;
 
     std::mutex mutex_;
     std::map<std::string, NodeSession> sessions_;  // by node ID

@@ -251,6 +251,15 @@ const std::vector<std::vector<std::string>> kMigrations = {
         "ALTER TABLE nodes ADD COLUMN previous_secret TEXT NOT NULL DEFAULT ''",
         "ALTER TABLE outbox ADD COLUMN transport TEXT NOT NULL DEFAULT 'smtp'",
     },
+    // Version 3: the secrets of a settings scope (the gateway's relay password), which
+    // settings_versions never holds (docs/settings.md); replaced with each registration.
+    {
+        "CREATE TABLE settings_secrets ("
+        " scope TEXT NOT NULL,"
+        " name TEXT NOT NULL,"
+        " value TEXT NOT NULL,"
+        " PRIMARY KEY (scope, name))",
+    },
 };
 
 const int kSchemaVersion = static_cast<int>(kMigrations.size());

@@ -130,6 +130,7 @@ class SqliteStore : public Store {
     // Routing and receptions (sqlite_store_routing.cpp).
     RoutingRules loadRoutingRules() override;
     void replaceRoutingRules(const RoutingRules& rules) override;
+    int64_t replaceRoutingRulesAudited(const RoutingRules& rules, const AuditEntry& entry) override;
     std::optional<CommunicationRecord> findRecord(const std::string& recordId) override;
     bool storeReception(const CommunicationRecord& record,
                         const std::vector<MailboxMessage>& messages,
@@ -142,6 +143,11 @@ class SqliteStore : public Store {
     int64_t addNodeAudited(const Node& node, const AuditEntry& entry) override;
     int64_t updateNodeAudited(const Node& node, const AuditEntry& entry) override;
     int64_t setNodeOrder(const std::vector<std::string>& order, const AuditEntry& entry) override;
+    int64_t setUserNodesAudited(const std::map<std::string, std::string>& nodeOfUser,
+                                const AuditEntry& entry) override;
+    int64_t replaceSettingsSecretsAudited(const std::string& scope,
+                                          const std::map<std::string, std::string>& secrets,
+                                          const AuditEntry& entry) override;
     int64_t addAuditEntry(const AuditEntry& entry) override;
     std::vector<AuditEntry> listAuditEntries(int limit) override;
     std::optional<SettingsVersion> latestSettings(const std::string& scope) override;
@@ -149,6 +155,7 @@ class SqliteStore : public Store {
                                                        int64_t version) override;
     std::vector<SettingsVersion> listSettingsVersions(const std::string& scope,
                                                       int limit) override;
+    std::map<std::string, std::string> loadSettingsSecrets(const std::string& scope) override;
     void recordNodeSettingsStatus(const NodeSettingsStatus& status) override;
     std::optional<NodeSettingsStatus> findNodeSettingsStatus(const std::string& nodeId) override;
 

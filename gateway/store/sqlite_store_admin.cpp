@@ -4,8 +4,9 @@
 //
 // Kept apart from sqlite_store.cpp so the admin API's storage can grow without touching the
 // core store. The transaction helper, checks, rows and user/node statements it shares with the
-// other parts are in sqlite_store_internal.h; the tables are created by the version-1
-// migration in sqlite_store.cpp.
+// other parts are in sqlite_store_internal.h; the tables are created by the migrations in
+// sqlite_store.cpp. The versioned settings (settings_versions, settings_secrets) live here too:
+// a version is always written by the audited change that registers it.
 //
 // Diagnostics: StoreError("store: <operation>: <what>"), as in the rest of the store.
 #include <Poco/Data/Statement.h>
@@ -17,6 +18,56 @@
 #include "gateway/store/sqlite_store_internal.h"
 
 namespace faxgate::gateway {
+
+namespace sqlite_internal {
+
+using namespace Poco::Data::Keywords;
+
+void checkAudit(const char* operation, const AuditEntry& entry) {
+    if (entry.action.empty()) fail(operation, "audit entry without an action");
+    if (entry.adminUser.empty()) fail(operation, "audit entry without an administrator");
+}
+
+// Writes one snapshot as the scope's next version, after checking its base version.
+static Poco::Int64 insertSnapshot(Poco::Data::Session& session, const SettingsSnapshot& snapshot,
+                                  Poco::Int64 auditId) {
+    if (snapshot.scope.empty()) fail("audit", "settings snapshot without a scope");
+    Poco::Int64 latest = 0;
+    session << "SELECT COALESCE(MAX(version), 0) FROM settings_versions WHERE scope = ?",
+        bind(snapshot.scope), into(latest), now;
+    if (snapshot.baseVersion && *snapshot.baseVersion != latest) {
+        throw SettingsConflict("store: settings of " + snapshot.scope + " are at version " +
+                                   std::to_string(latest) + ", the change was based on " +
+                                   std::to_string(*snapshot.baseVersion),
+                               latest);
+    }
+    session << "INSERT INTO settings_versions (scope, version, document, audit_id)"
+               " VALUES (?, ?, ?, ?)",
+        bind(snapshot.scope), bind(latest + 1), bind(snapshot.document), bind(auditId), now;
+    return latest + 1;
+}
+
+Poco::Int64 insertAudit(Poco::Data::Session& session, const AuditEntry& entry) {
+    session << "INSERT INTO audit_log (time_ms, admin_user, client_address, action, target,"
+               " changes) VALUES (?, ?, ?, ?, ?, ?)",
+        bind(Poco::Int64{entry.timeMs}), bind(entry.adminUser), bind(entry.clientAddress),
+        bind(entry.action), bind(entry.target), bind(entry.changes.empty() ? "{}" : entry.changes),
+        now;
+    if (!entry.snapshot && entry.relatedSnapshots.empty()) return 0;
+    const Poco::Int64 auditId = lastInsertId(session);
+    const Poco::Int64 version =
+        entry.snapshot ? insertSnapshot(session, *entry.snapshot, auditId) : 0;
+    for (const SettingsSnapshot& related : entry.relatedSnapshots) {
+        if (entry.snapshot && related.scope == entry.snapshot->scope) {
+            fail("audit", "two snapshots of " + related.scope + " in one change");
+        }
+        insertSnapshot(session, related, auditId);
+    }
+    return version;
+}
+
+}  // namespace sqlite_internal
+
 namespace {
 
 using namespace Poco::Data::Keywords;
@@ -25,21 +76,18 @@ using Poco::Data::Session;
 using Poco::Data::Statement;
 
 using sqlite_internal::changedRows;
+using sqlite_internal::checkAudit;
 using sqlite_internal::checkId;
 using sqlite_internal::checkLimit;
 using sqlite_internal::countById;
 using sqlite_internal::fail;
+using sqlite_internal::insertAudit;
 using sqlite_internal::insertNodeRow;
 using sqlite_internal::insertUserRow;
 using sqlite_internal::kRecordColumns;
 using sqlite_internal::RecordRow;
 using sqlite_internal::toRecord;
 using sqlite_internal::updateUserRow;
-
-void checkAudit(const char* operation, const AuditEntry& entry) {
-    if (entry.action.empty()) fail(operation, "audit entry without an action");
-    if (entry.adminUser.empty()) fail(operation, "audit entry without an administrator");
-}
 
 using AuditRow =
     Poco::Tuple<Int64, Int64, std::string, std::string, std::string, std::string, std::string>;
@@ -54,39 +102,6 @@ AuditEntry toAuditEntry(const AuditRow& row) {
     entry.target = row.get<5>();
     entry.changes = row.get<6>();
     return entry;
-}
-
-// Writes the entry and, if it carries a snapshot, the scope's next settings version (after
-// checking its base version). Returns that version, or 0 without a snapshot.
-Int64 insertAudit(Session& session, const AuditEntry& entry) {
-    Int64 version = 0;
-    if (entry.snapshot) {
-        const SettingsSnapshot& snapshot = *entry.snapshot;
-        if (snapshot.scope.empty()) fail("audit", "settings snapshot without a scope");
-        Int64 latest = 0;
-        session << "SELECT COALESCE(MAX(version), 0) FROM settings_versions WHERE scope = ?",
-            bind(snapshot.scope), into(latest), now;
-        if (snapshot.baseVersion && *snapshot.baseVersion != latest) {
-            throw SettingsConflict("store: settings of " + snapshot.scope + " are at version " +
-                                       std::to_string(latest) + ", the change was based on " +
-                                       std::to_string(*snapshot.baseVersion),
-                                   latest);
-        }
-        version = latest + 1;
-    }
-    session << "INSERT INTO audit_log (time_ms, admin_user, client_address, action, target,"
-               " changes) VALUES (?, ?, ?, ?, ?, ?)",
-        bind(Int64{entry.timeMs}), bind(entry.adminUser), bind(entry.clientAddress),
-        bind(entry.action), bind(entry.target), bind(entry.changes.empty() ? "{}" : entry.changes),
-        now;
-    if (entry.snapshot) {
-        const Int64 auditId = sqlite_internal::lastInsertId(session);
-        session << "INSERT INTO settings_versions (scope, version, document, audit_id)"
-                   " VALUES (?, ?, ?, ?)",
-            bind(entry.snapshot->scope), bind(version), bind(entry.snapshot->document),
-            bind(auditId), now;
-    }
-    return version;
 }
 
 // Writes every column but the ID; check changedRows() to learn whether the node exists.
@@ -194,6 +209,55 @@ int64_t SqliteStore::setNodeOrder(const std::vector<std::string>& order, const A
             priority += 10;
         }
         return insertAudit(session_, entry);
+    });
+}
+
+int64_t SqliteStore::setUserNodesAudited(const std::map<std::string, std::string>& nodeOfUser,
+                                         const AuditEntry& entry) {
+    checkAudit("setUserNodes", entry);
+    return writeTransaction("setUserNodes", [&] {
+        std::vector<std::string> users;
+        session_ << "SELECT id FROM users", into(users), now;
+        const std::set<std::string> known(users.begin(), users.end());
+        for (const auto& [user, node] : nodeOfUser) {
+            if (!known.count(user)) fail("setUserNodes", "no user " + user);
+            if (!node.empty() && countById(session_, "nodes", node) == 0) {
+                fail("setUserNodes", "no node " + node + " (for user " + user + ")");
+            }
+        }
+        for (const std::string& user : users) {
+            auto it = nodeOfUser.find(user);
+            const std::string node = it == nodeOfUser.end() ? std::string() : it->second;
+            session_ << "UPDATE users SET default_node = ? WHERE id = ?", bind(node), bind(user),
+                now;
+        }
+        return insertAudit(session_, entry);
+    });
+}
+
+int64_t SqliteStore::replaceSettingsSecretsAudited(
+    const std::string& scope, const std::map<std::string, std::string>& secrets,
+    const AuditEntry& entry) {
+    checkId("replaceSettingsSecrets", "scope", scope);
+    checkAudit("replaceSettingsSecrets", entry);
+    return writeTransaction("replaceSettingsSecrets", [&] {
+        session_ << "DELETE FROM settings_secrets WHERE scope = ?", bind(scope), now;
+        for (const auto& [name, value] : secrets) {
+            session_ << "INSERT INTO settings_secrets (scope, name, value) VALUES (?, ?, ?)",
+                bind(scope), bind(name), bind(value), now;
+        }
+        return insertAudit(session_, entry);
+    });
+}
+
+std::map<std::string, std::string> SqliteStore::loadSettingsSecrets(const std::string& scope) {
+    return readTransaction("loadSettingsSecrets", [&] {
+        std::vector<Poco::Tuple<std::string, std::string>> rows;
+        session_ << "SELECT name, value FROM settings_secrets WHERE scope = ?", bind(scope),
+            into(rows), now;
+        std::map<std::string, std::string> secrets;
+        for (const auto& row : rows) secrets[row.get<0>()] = row.get<1>();
+        return secrets;
     });
 }
 

@@ -104,6 +104,14 @@ Poco::Int64 insertMailboxMessage(Poco::Data::Session& session, const std::string
 void insertOutboxMail(Poco::Data::Session& session, const OutboxMail& mail,
                       const std::string& recipients);
 
+// ---- Audit log (sqlite_store_admin.cpp) -------------------------------------------------
+
+// StoreError unless the entry names its action and administrator (checked before writing).
+void checkAudit(const char* operation, const AuditEntry& entry);
+// Writes the entry and its snapshots (each the next version of its scope, after checking its
+// base version: SettingsConflict). Returns the version of entry.snapshot, 0 without one.
+Poco::Int64 insertAudit(Poco::Data::Session& session, const AuditEntry& entry);
+
 // ---- Transactions ------------------------------------------------------------------------
 
 // ROLLBACK, ignoring a failure: SQLite may already have rolled back (e.g. after SQLITE_FULL),

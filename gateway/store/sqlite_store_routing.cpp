@@ -12,6 +12,8 @@
 // Diagnostics: StoreError("store: <operation>: <what>"), as in the rest of the store.
 #include <Poco/Tuple.h>
 
+#include <set>
+
 #include "gateway/store/sqlite_store.h"
 #include "gateway/store/sqlite_store_internal.h"
 
@@ -31,14 +33,7 @@ using sqlite_internal::kRecordColumns;
 using sqlite_internal::RecordRow;
 using sqlite_internal::toRecord;
 
-// Largest routing table accepted: rules plus block entries. The table is read for every
-// received fax, so it must stay small enough to load each time.
-constexpr std::size_t kMaxRoutingEntries = 10000;
-// Longest rule value (number, prefix, pattern or CSID) and notes.
-constexpr std::size_t kMaxRouteValueBytes = 64;
-constexpr std::size_t kMaxRouteNotesBytes = 1000;
-// Most users one rule or the default route may name.
-constexpr std::size_t kMaxUsersPerRoute = 100;
+// The limits (kMaxRoutingEntries...) are in types.h, shared with the admin API.
 
 bool hasControlCharacters(const std::string& text) {
     for (unsigned char c : text) {
@@ -79,11 +74,16 @@ void checkRules(const char* operation, const RoutingRules& rules) {
     if (rules.rules.size() + rules.blocked.size() > kMaxRoutingEntries) {
         fail(operation, "more than " + std::to_string(kMaxRoutingEntries) + " rules and blocks");
     }
+    std::set<int64_t> ids;
     for (std::size_t i = 0; i < rules.rules.size(); ++i) {
         const RoutingRule& rule = rules.rules[i];
         const std::string what = "rule " + std::to_string(i + 1);
         checkValue(operation, what, rule.value, rule.notes);
         checkUsers(operation, what, rule.users, false);
+        if (rule.id < 0 || (rule.id > 0 && !ids.insert(rule.id).second)) {
+            fail(operation,
+                 what + ": rule ID " + std::to_string(rule.id) + " is negative or taken");
+        }
     }
     checkUsers(operation, "the default route", rules.defaultUsers, true);
     for (std::size_t i = 0; i < rules.blocked.size(); ++i) {
@@ -131,6 +131,31 @@ RouteMatch matchFrom(const std::string& text) {
     return *match;
 }
 
+// Replaces the three tables' rows with `rules` (checked by checkRules). REQUIRES: the store's
+// mutex held, a transaction open.
+void writeRoutingRules(Poco::Data::Session& session, const RoutingRules& rules) {
+    session << "DELETE FROM routing_rules", now;
+    session << "DELETE FROM routing_default", now;
+    session << "DELETE FROM routing_blocks", now;
+    for (const RoutingRule& rule : rules.rules) {
+        // A rule that already has an ID keeps it, so logs and admins can refer to it.
+        Int64 id = rule.id;
+        session << "INSERT INTO routing_rules (id, field, match, value, users, priority, notes)"
+                   " VALUES (NULLIF(?, 0), ?, ?, ?, ?, ?, ?)",
+            bind(id), bind(toString(rule.field)), bind(toString(rule.match)), bind(rule.value),
+            bind(joinLines(rule.users)), bind(rule.priority), bind(rule.notes), now;
+    }
+    for (std::size_t i = 0; i < rules.defaultUsers.size(); ++i) {
+        session << "INSERT INTO routing_default (position, user) VALUES (?, ?)",
+            bind(static_cast<int>(i)), bind(rules.defaultUsers[i]), now;
+    }
+    for (const BlockEntry& block : rules.blocked) {
+        session << "INSERT INTO routing_blocks (field, match, value, notes) VALUES (?, ?, ?, ?)",
+            bind(toString(block.field)), bind(toString(block.match)), bind(block.value),
+            bind(block.notes), now;
+    }
+}
+
 }  // namespace
 
 RoutingRules SqliteStore::loadRoutingRules() {
@@ -174,29 +199,16 @@ RoutingRules SqliteStore::loadRoutingRules() {
 
 void SqliteStore::replaceRoutingRules(const RoutingRules& rules) {
     checkRules("replaceRoutingRules", rules);
-    writeTransaction("replaceRoutingRules", [&] {
-        session_ << "DELETE FROM routing_rules", now;
-        session_ << "DELETE FROM routing_default", now;
-        session_ << "DELETE FROM routing_blocks", now;
-        for (const RoutingRule& rule : rules.rules) {
-            // A rule that already has an ID keeps it, so logs and admins can refer to it.
-            Int64 id = rule.id;
-            session_
-                << "INSERT INTO routing_rules (id, field, match, value, users, priority, notes)"
-                   " VALUES (NULLIF(?, 0), ?, ?, ?, ?, ?, ?)",
-                bind(id), bind(toString(rule.field)), bind(toString(rule.match)), bind(rule.value),
-                bind(joinLines(rule.users)), bind(rule.priority), bind(rule.notes), now;
-        }
-        for (std::size_t i = 0; i < rules.defaultUsers.size(); ++i) {
-            session_ << "INSERT INTO routing_default (position, user) VALUES (?, ?)",
-                bind(static_cast<int>(i)), bind(rules.defaultUsers[i]), now;
-        }
-        for (const BlockEntry& block : rules.blocked) {
-            session_ << "INSERT INTO routing_blocks (field, match, value, notes)"
-                        " VALUES (?, ?, ?, ?)",
-                bind(toString(block.field)), bind(toString(block.match)), bind(block.value),
-                bind(block.notes), now;
-        }
+    writeTransaction("replaceRoutingRules", [&] { writeRoutingRules(session_, rules); });
+}
+
+int64_t SqliteStore::replaceRoutingRulesAudited(const RoutingRules& rules,
+                                                const AuditEntry& entry) {
+    checkRules("replaceRoutingRules", rules);
+    sqlite_internal::checkAudit("replaceRoutingRules", entry);
+    return writeTransaction("replaceRoutingRules", [&] {
+        writeRoutingRules(session_, rules);
+        return sqlite_internal::insertAudit(session_, entry);
     });
 }
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -87,6 +88,9 @@ struct AuditEntry {
     std::string changes;                   // JSON object of the changed fields, secrets masked
     // When set, the change also stores this new settings version, in the same transaction.
     std::optional<SettingsSnapshot> snapshot;
+    // Other scopes the same change alters (a user's default node is in both "users" and
+    // "user-nodes"): each gets its next version too, in the same transaction.
+    std::vector<SettingsSnapshot> relatedSnapshots;
 };
 
 class Store {
@@ -186,7 +190,8 @@ public:
     // The routing table as a whole: rules (by priority, then ID), default route, block list.
     virtual RoutingRules loadRoutingRules() = 0;
     // Replaces the whole table in one transaction. Rules are validated (StoreError naming the
-    // rule): a value, at least one user, known field/match combinations for block entries.
+    // rule): a value, at least one user, known field/match combinations for block entries,
+    // distinct rule IDs (0 = the store assigns one).
     virtual void replaceRoutingRules(const RoutingRules& rules) = 0;
     virtual std::optional<CommunicationRecord> findRecord(const std::string& recordId) = 0;
     // A received fax, all or nothing: stores the record (with its routedTo decision), files
@@ -212,6 +217,20 @@ public:
     // exactly once (StoreError otherwise).
     virtual int64_t setNodeOrder(const std::vector<std::string>& order,
                                  const AuditEntry& entry) = 0;
+    // The per-user node table as a whole: each user in `nodeOfUser` gets that node as default
+    // node ("" = none), every other user none. StoreError naming a user or node that does not
+    // exist.
+    virtual int64_t setUserNodesAudited(const std::map<std::string, std::string>& nodeOfUser,
+                                        const AuditEntry& entry) = 0;
+    // replaceRoutingRules with its audit entry, in one transaction.
+    virtual int64_t replaceRoutingRulesAudited(const RoutingRules& rules,
+                                               const AuditEntry& entry) = 0;
+    // The secrets of a settings scope (the relay password of "gateway"), which its versions
+    // never hold: replaced as a whole ("name" -> value) together with the entry that registers
+    // the scope's new version.
+    virtual int64_t replaceSettingsSecretsAudited(const std::string& scope,
+                                                  const std::map<std::string, std::string>& secrets,
+                                                  const AuditEntry& entry) = 0;
     // For changes stored elsewhere (a job cancelled through the scheduler), and for settings
     // that live only as versions (the gateway's own settings, a node's line settings).
     virtual int64_t addAuditEntry(const AuditEntry& entry) = 0;
@@ -225,6 +244,8 @@ public:
     // Newest first.
     virtual std::vector<SettingsVersion> listSettingsVersions(const std::string& scope,
                                                               int limit) = 0;
+    // The scope's secrets as last registered; empty if none.
+    virtual std::map<std::string, std::string> loadSettingsSecrets(const std::string& scope) = 0;
     // What a node reported about its settings; replaces the node's previous status.
     virtual void recordNodeSettingsStatus(const NodeSettingsStatus& status) = 0;
     // Nothing if the node never reported.

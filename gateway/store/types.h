@@ -4,6 +4,7 @@
 // the Unix epoch, durations are milliseconds.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -207,5 +208,12 @@ struct RoutingRules {
     std::vector<std::string> defaultUsers;  // no rule matched: these users; empty = the admins
     std::vector<BlockEntry> blocked;
 };
+
+// Limits of the routing table, checked by the store (StoreError) and, naming the field, by the
+// admin API. The table is read for every received fax, so it must stay small.
+inline constexpr std::size_t kMaxRoutingEntries = 10000;  // rules plus block entries
+inline constexpr std::size_t kMaxRouteValueBytes = 64;    // a rule's or block entry's value
+inline constexpr std::size_t kMaxRouteNotesBytes = 1000;  // notes
+inline constexpr std::size_t kMaxUsersPerRoute = 100;     // users of one rule or the default
 
 }  // namespace faxgate::gateway

@@ -163,13 +163,13 @@ TEST(NodeSettings, EveryFieldIsCheckedAndNamed) {
         {withRootField(R"("retry":5)"), "retry: expected an object, got 5"},
         {withRootField(R"("retry":{"busy_retry_ms":1,"failure_retry_ms":1000,"max_dials":1,)"
                        R"("max_connected_tries":1,"kill_time_ms":60000})"),
-         "retry.busy_retry_ms: expected an integer 1000..86400000, got 1"},
+         "retry.busy_retry_ms: expected an integer 100..86400000, got 1"},
         {withRootField(R"("retry":{"busy_retry_ms":1000,"failure_retry_ms":1000,"max_dials":0,)"
                        R"("max_connected_tries":1,"kill_time_ms":60000})"),
-         "retry.max_dials: expected an integer 1..100, got 0"},
+         "retry.max_dials: expected an integer 1..1000, got 0"},
         {withRootField(R"("retry":{"busy_retry_ms":1000,"failure_retry_ms":1000,"max_dials":1,)"
                        R"("max_connected_tries":1,"kill_time_ms":1})"),
-         "retry.kill_time_ms: expected an integer 60000..604800000, got 1"},
+         "retry.kill_time_ms: expected an integer 60000..2592000000, got 1"},
         {R"({"node_id":"n1","lines":[{"id":"a/b"}]})", "lines[0].id: expected 1..64 letters"},
         {R"({"node_id":"n1","lines":[{"id":"a"},{"id":"a"}]})",
          "lines[1].id: duplicate line ID \"a\" (also lines[0])"},

@@ -251,6 +251,18 @@ class FakeStore : public Store {
     int64_t setNodeOrder(const std::vector<std::string>&, const AuditEntry&) override {
         unused("setNodeOrder");
     }
+    int64_t setUserNodesAudited(const std::map<std::string, std::string>&,
+                                const AuditEntry&) override {
+        unused("setUserNodesAudited");
+    }
+    int64_t replaceRoutingRulesAudited(const RoutingRules&, const AuditEntry&) override {
+        unused("replaceRoutingRulesAudited");
+    }
+    int64_t replaceSettingsSecretsAudited(const std::string&,
+                                          const std::map<std::string, std::string>&,
+                                          const AuditEntry&) override {
+        unused("replaceSettingsSecretsAudited");
+    }
     // Snapshots are not versioned here: the delivery module never registers settings.
     int64_t addAuditEntry(const AuditEntry& entry) override {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -272,6 +284,9 @@ class FakeStore : public Store {
     }
     std::vector<SettingsVersion> listSettingsVersions(const std::string&, int) override {
         unused("listSettingsVersions");
+    }
+    std::map<std::string, std::string> loadSettingsSecrets(const std::string&) override {
+        unused("loadSettingsSecrets");
     }
     void recordNodeSettingsStatus(const NodeSettingsStatus&) override {
         unused("recordNodeSettingsStatus");
