@@ -1,15 +1,22 @@
-// fax-admin's command line: parses the subcommands (users, nodes, priority, jobs, records,
-// audit), finds the gateway and the credentials, calls the admin API and prints a table
-// (or the JSON with --json).
+// fax-admin's command line: finds the gateway and the credentials, parses the command
+// (users, nodes, priority, jobs, records, audit; node settings, routing, user-nodes,
+// gateway-settings and their versions, history), calls the admin API and prints a table or a
+// document (JSON, or YAML with -o yaml), or the gateway's JSON with --json. The commands are
+// listed by `fax-admin --help` and documented in docs/admin-tool.md.
 //
 // Exit codes scripts can trust: 0 ok, 1 the gateway refused or failed (its JSON error is
-// printed), 2 usage error, 3 cannot connect, 4 authentication failure (401/403).
+// printed; also a settings registration that lost to a newer version, 409, and a node that
+// refused settings pushed to it), 2 usage error (also an unreadable or malformed -f FILE),
+// 3 cannot connect (also an HTTPS certificate that is not trusted), 4 authentication failure
+// (401/403).
 //
 // Credentials: --url/--user, else FAXGATE_URL/FAXGATE_USER/FAXGATE_PASSWORD, else the INI file
 // (--config FILE, default ~/.config/faxgate/admin.ini) keys url, user, password. A missing
 // password is prompted for without echo when stdin is a terminal, or read as the first line
 // of stdin with --password-stdin. A new user's password (users add/passwd) is prompted for
-// likewise, or read as the next line of stdin.
+// likewise, or read as the next line of stdin. HTTPS: --ca-file, FAXGATE_CA_FILE or ca_file
+// names a PEM CA file trusted besides the system's; --insecure skips the certificate check
+// (with a warning on stderr).
 #pragma once
 
 #include <cstdint>

@@ -2,6 +2,7 @@
 #include "admin-tool/admin_client.h"
 
 #include <Poco/Base64Encoder.h>
+#include <Poco/JSON/ParseHandler.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPClientSession.h>
@@ -12,6 +13,7 @@
 #include <Poco/Net/SSLManager.h>
 #include <Poco/URI.h>
 
+#include <filesystem>
 #include <mutex>
 #include <sstream>
 
@@ -35,21 +37,34 @@ HttpTransport::HttpTransport(Connection connection) : connection_(std::move(conn
         throw std::invalid_argument("gateway URL '" + connection_.url +
                                     "' is not an http:// or https:// URL");
     }
+    if (uri.getScheme() != "https") return;
+    static std::once_flag sslOnce;
+    std::call_once(sslOnce, [] { Poco::Net::initializeSSL(); });
+    if (connection_.insecure) {
+        tls_ = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", "",
+                                      Poco::Net::Context::VERIFY_NONE);
+        return;
+    }
+    if (!connection_.caFile.empty() && !std::filesystem::is_regular_file(connection_.caFile)) {
+        throw std::invalid_argument("CA file '" + connection_.caFile + "' does not exist");
+    }
+    try {
+        // The system's CAs and the CA file; the chain and the host name are verified.
+        tls_ =
+            new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", connection_.caFile,
+                                   Poco::Net::Context::VERIFY_RELAXED, 9, true);
+    } catch (const Poco::Exception& e) {
+        throw std::invalid_argument("CA file '" + connection_.caFile + "': " + e.displayText());
+    }
 }
 
 Reply HttpTransport::send(const std::string& method, const std::string& path,
                           const std::string& body) {
     const Poco::URI uri(connection_.url);
     std::unique_ptr<Poco::Net::HTTPClientSession> session;
-    if (uri.getScheme() == "https") {
-        static std::once_flag sslOnce;
-        std::call_once(sslOnce, [] { Poco::Net::initializeSSL(); });
-        // The system's CA store; the certificate and host name are verified.
-        Poco::Net::Context::Ptr context =
-            new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", "",
-                                   Poco::Net::Context::VERIFY_RELAXED, 9, true);
+    if (tls_) {
         session =
-            std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(), context);
+            std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(), tls_);
     } else {
         session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
     }
@@ -83,16 +98,26 @@ Reply HttpTransport::send(const std::string& method, const std::string& path,
             }
         }
     } catch (const Poco::Exception& e) {
-        throw ConnectError("cannot talk to the gateway at " + connection_.url + ": " +
-                           e.displayText());
+        std::string message =
+            "cannot talk to the gateway at " + connection_.url + ": " + e.displayText();
+        if (tls_ && message.find("ertificate") != std::string::npos) {
+            message +=
+                " (to trust a private CA or the gateway's own certificate, give "
+                "--ca-file FILE, FAXGATE_CA_FILE or ca_file in the config file)";
+        }
+        throw ConnectError(message);
     }
     Reply reply;
     reply.status = response.getStatus();
     reply.body = new Poco::JSON::Object;
     try {
-        Poco::Dynamic::Var parsed = Poco::JSON::Parser().parse(text);
+        // Keep the gateway's key order: settings documents are printed for editing.
+        Poco::JSON::Parser parser(new Poco::JSON::ParseHandler(true));
+        Poco::Dynamic::Var parsed = parser.parse(text);
         if (parsed.type() == typeid(Poco::JSON::Object::Ptr)) {
             reply.body = parsed.extract<Poco::JSON::Object::Ptr>();
+        } else if (parsed.type() == typeid(Poco::JSON::Array::Ptr)) {
+            reply.list = parsed.extract<Poco::JSON::Array::Ptr>();
         }
     } catch (const Poco::Exception&) {
         // Not JSON (a proxy's error page): error() describes the status instead.
