@@ -10,6 +10,8 @@
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/SSLManager.h>
 #include <Poco/URI.h>
 #include <Poco/UUIDGenerator.h>
 
@@ -17,6 +19,8 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <mutex>
 #include <sstream>
 
 namespace faxgate::node {
@@ -85,9 +89,17 @@ GatewayLink::GatewayLink(GatewayLinkOptions options, RecordSpool& spool,
       settings_(settings),
       bootId_(Poco::UUIDGenerator::defaultGenerator().createRandom().toString()) {
     Poco::URI uri(options_.gatewayUrl);
-    if (uri.getScheme() != "http" || uri.getHost().empty()) {
-        throw std::invalid_argument("gateway URL must be http://host[:port][/path], got \"" +
+    if ((uri.getScheme() != "http" && uri.getScheme() != "https") || uri.getHost().empty()) {
+        throw std::invalid_argument("gateway URL must be http[s]://host[:port][/path], got \"" +
                                     options_.gatewayUrl + "\"");
+    }
+    if (uri.getScheme() == "https") {
+        static std::once_flag sslOnce;
+        std::call_once(sslOnce, [] { Poco::Net::initializeSSL(); });
+        // The system's CAs and the CA file; the chain and the host name are verified, and a
+        // certificate that fails is a connection error (retried with back-off, logged).
+        tls_ = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", options_.caFile,
+                                      Poco::Net::Context::VERIFY_RELAXED, 9, true);
     }
     host_ = uri.getHost();
     port_ = uri.getPort();
@@ -155,7 +167,10 @@ GatewayLink::HttpReply GatewayLink::post(const std::string& path, const std::str
     HttpReply reply;
     if (receiveTimeoutMs <= 0) receiveTimeoutMs = options_.receiveTimeoutMs;
     try {
-        Poco::Net::HTTPClientSession client(host_, port_);
+        std::unique_ptr<Poco::Net::HTTPClientSession> connection =
+            tls_ ? std::make_unique<Poco::Net::HTTPSClientSession>(host_, port_, tls_)
+                 : std::make_unique<Poco::Net::HTTPClientSession>(host_, port_);
+        Poco::Net::HTTPClientSession& client = *connection;
         client.setTimeout(Poco::Timespan(options_.connectTimeoutMs * 1000),
                           Poco::Timespan(receiveTimeoutMs * 1000),
                           Poco::Timespan(receiveTimeoutMs * 1000));

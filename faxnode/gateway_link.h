@@ -17,6 +17,7 @@
 #pragma once
 
 #include <Poco/Dynamic/Var.h>
+#include <Poco/Net/Context.h>
 
 #include <condition_variable>
 #include <cstdint>
@@ -33,21 +34,22 @@
 namespace faxgate::node {
 
 struct GatewayLinkOptions {
-    std::string gatewayUrl = "http://127.0.0.1:8080";  // base URL, http only
-    std::string nodeId;                                // our node ID (the secret for hello is
-                                                       //   the settings' in use)
-    std::string publicUrl;                             // where the gateway reaches our API
-    std::string software = "faxgate-node 0.1.0";       // reported in hello
-    int64_t heartbeatIntervalMs = 2000;                // until the gateway's answer says otherwise
-    int64_t retryMinMs = 250;                          // first back-off after a failure
-    int64_t retryMaxMs = 30000;                        // back-off cap
-    int64_t connectTimeoutMs = 2000;                   // TCP connect to the gateway
-    int64_t receiveTimeoutMs = 10000;                  // waiting for the gateway's answer
-    size_t maxResponseBytes = 64 * 1024;               // longer answers are an error
-    size_t recordsPerPass = 100;                       // records read from the spool at once
-    size_t receptionsPerPass = 10;                     // receptions read from the spool at once
-    int64_t inboundReceiveTimeoutMs = 120000;          // waiting for /node/v1/inbound's answer (the
-                                                       //   gateway delivers to mailboxes first)
+    std::string gatewayUrl = "http://127.0.0.1:8080";  // base URL, http:// or https://
+    std::string caFile;     // https: PEM certificates trusted besides the system's; empty = those
+    std::string nodeId;     // our node ID (the secret for hello is
+                            //   the settings' in use)
+    std::string publicUrl;  // where the gateway reaches our API
+    std::string software = "faxgate-node 0.1.0";  // reported in hello
+    int64_t heartbeatIntervalMs = 2000;           // until the gateway's answer says otherwise
+    int64_t retryMinMs = 250;                     // first back-off after a failure
+    int64_t retryMaxMs = 30000;                   // back-off cap
+    int64_t connectTimeoutMs = 2000;              // TCP connect to the gateway
+    int64_t receiveTimeoutMs = 10000;             // waiting for the gateway's answer
+    size_t maxResponseBytes = 64 * 1024;          // longer answers are an error
+    size_t recordsPerPass = 100;                  // records read from the spool at once
+    size_t receptionsPerPass = 10;                // receptions read from the spool at once
+    int64_t inboundReceiveTimeoutMs = 120000;     // waiting for /node/v1/inbound's answer (the
+                                                  //   gateway delivers to mailboxes first)
     int64_t maxInboundImageBytes = 48LL * 1024 * 1024;  // larger received images are set aside
                                                         //   as .rejected (never postable)
 };
@@ -112,6 +114,7 @@ class GatewayLink {
     const std::string bootId_;
     std::string host_;
     uint16_t port_ = 0;
+    Poco::Net::Context::Ptr tls_;  // set for an https:// gateway
     std::string basePath_;
 
     mutable std::mutex sessionMutex_;

@@ -73,6 +73,7 @@ void FaxNode::start() {
 
     GatewayLinkOptions linkOptions;
     linkOptions.gatewayUrl = config_.gatewayUrl;
+    linkOptions.caFile = config_.gatewayCaFile;
     linkOptions.nodeId = config_.nodeId;
     linkOptions.publicUrl = effectivePublicUrl(config_, server_->port());
     linkOptions.software = kNodeSoftware;

@@ -117,16 +117,16 @@ class SectionReader {
     }
 
     // `optional`: absent or empty leaves `value` as it is (public_url's "derive it").
-    void readHttpUrl(const std::string& key, std::string& value, bool optional = false) {
+    // `allowHttps`: the gateway's URL may be https:// (the node's own API is plain HTTP).
+    void readHttpUrl(const std::string& key, std::string& value, bool optional = false,
+                     bool allowHttps = false) {
         readString(key, value, 1000);
         if (optional && value.empty()) return;
         try {
             Poco::URI uri(value);
-            if (uri.getScheme() != "http") {
-                fail(key,
-                     "must be an http:// URL (this version of the node speaks plain HTTP), "
-                     "got \"" +
-                         value + "\"");
+            if (uri.getScheme() != "http" && !(allowHttps && uri.getScheme() == "https")) {
+                fail(key, std::string("must be an http:// ") + (allowHttps ? "or https:// " : "") +
+                              "URL, got \"" + value + "\"");
             }
             if (uri.getHost().empty()) fail(key, "has no host: \"" + value + "\"");
         } catch (const Poco::SyntaxException& e) {
@@ -256,7 +256,11 @@ NodeConfig parseNodeConfig(const Poco::Util::AbstractConfiguration& ini) {
     config.settings.nodeId = config.nodeId;
 
     SectionReader gateway(ini, "gateway");
-    gateway.readHttpUrl("url", config.gatewayUrl);
+    gateway.readHttpUrl("url", config.gatewayUrl, /*optional=*/false, /*allowHttps=*/true);
+    gateway.readString("ca_file", config.gatewayCaFile, 1000);
+    if (!config.gatewayCaFile.empty() && !std::filesystem::is_regular_file(config.gatewayCaFile)) {
+        gateway.fail("ca_file", "no such file \"" + config.gatewayCaFile + "\"");
+    }
     std::string secret;
     gateway.readString("secret", secret, 1000, /*required=*/true);
     config.settings.secret = secret;

@@ -3,7 +3,7 @@
 //
 //   [node]      id, listen_address, port, public_url, spool_dir, max_request_bytes,
 //               shutdown_grace_ms, time_zone
-//   [gateway]   url, secret, heartbeat_interval_ms, retry_max_ms
+//   [gateway]   url, ca_file, secret, heartbeat_interval_ms, retry_max_ms
 //   [line.<id>] driver, number, station_id, header, max_bit_rate, ecm, resolution,
 //               dial_prefix, concurrency, and the sim driver's sim.dial_ms, sim.page_ms,
 //               sim.busy, sim.no_answer, sim.no_carrier, sim.fail, sim.fail_after_pages,
@@ -49,11 +49,14 @@ struct NodeConfig {
                                      //   stop may finish this long, then are cancelled
 
     // [gateway]
-    std::string gatewayUrl = "http://127.0.0.1:8080";  // url: base URL of the gateway (http)
-    int64_t heartbeatIntervalMs = 2000;                // heartbeat_interval_ms: until the gateway
-                                                       //   says otherwise in its hello answer
-    int64_t retryMaxMs = 30000;                        // retry_max_ms: back-off cap while the
-                                                       //   gateway is unreachable
+    std::string gatewayUrl = "http://127.0.0.1:8080";  // url: base URL of the gateway, http://
+                                                       //   or https:// (its [http] tls_*)
+    std::string gatewayCaFile;  // ca_file: PEM certificates trusted for an https gateway,
+                                //   besides the system's (a private CA, a self-signed cert)
+    int64_t heartbeatIntervalMs = 2000;  // heartbeat_interval_ms: until the gateway
+                                         //   says otherwise in its hello answer
+    int64_t retryMaxMs = 30000;          // retry_max_ms: back-off cap while the
+                                         //   gateway is unreachable
 
     // What the gateway may change centrally, as settings document version 0:
     //   settings.nodeId     = [node] id

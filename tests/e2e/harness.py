@@ -95,8 +95,14 @@ class Faxgate:
     """A gateway, `nodes` sim nodes and a relay sink, configured in a temporary directory."""
 
     def __init__(self, nodes=2, sim_page_ms=100, sim_dial_ms=50, gateway_extra="",
-                 node_retry="--retry-busy-ms 500 --retry-failure-ms 500"):
+                 node_retry="--retry-busy-ms 1000 --retry-failure-ms 1000", https=False):
         self.dir = tempfile.mkdtemp(prefix="faxgate-e2e-")
+        # https: the gateway's HTTP listener (nodes and admins) serves HTTPS only, with a
+        # self-signed certificate for 127.0.0.1 that the nodes and fax-admin are told to trust.
+        self.https = https
+        self.scheme = "https" if https else "http"
+        self.cert = f"{self.dir}/gateway-cert.pem"
+        self.key = f"{self.dir}/gateway-key.pem"
         self.smtp_port = free_port()
         self.http_port = free_port()
         self.imap_port = free_port()
@@ -130,11 +136,23 @@ port = {self.imap_port}
 listen_address = 127.0.0.1
 port = {self.http_port}
 heartbeat_interval_ms = 500
-
+{self.http_tls_keys()}
 [relay]
 url = smtp://127.0.0.1:{self.sink.port}
 {self.gateway_extra}
 """
+
+    def http_tls_keys(self):
+        if not self.https:
+            return ""
+        return f"tls_certificate = {self.cert}\ntls_private_key = {self.key}\n"
+
+    def make_certificate(self):
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", self.key,
+                        "-out", self.cert, "-days", "2", "-subj", "/CN=127.0.0.1",
+                        "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                       check=True, capture_output=True, timeout=60)
 
     def node_config(self, index):
         n = index + 1
@@ -145,7 +163,8 @@ port = {self.node_ports[index]}
 spool_dir = {self.dir}/node-{n}
 
 [gateway]
-url = http://127.0.0.1:{self.http_port}
+url = {self.scheme}://127.0.0.1:{self.http_port}
+{f"ca_file = {self.cert}" if self.https else ""}
 secret = e2e-secret-{n}
 
 [line.sim-1]
@@ -168,6 +187,8 @@ sim.exchange_dir = {self.dir}/exchange
 
     # --- processes ---------------------------------------------------------------
     def start(self):
+        if self.https:
+            self.make_certificate()
         self.sink.start()
         with open(f"{self.dir}/gateway.ini", "w") as f:
             f.write(self.gateway_config())
@@ -245,8 +266,10 @@ sim.exchange_dir = {self.dir}/exchange
 
     def fax_admin(self, *args, user="admin", password="admin", stdin=None, extra_env=None):
         """Runs the real fax-admin against this gateway as `user` (environment credentials)."""
-        env = dict(os.environ, FAXGATE_URL=f"http://127.0.0.1:{self.http_port}",
+        env = dict(os.environ, FAXGATE_URL=f"{self.scheme}://127.0.0.1:{self.http_port}",
                    FAXGATE_USER=user, FAXGATE_PASSWORD=password, HOME=self.dir)
+        if self.https:
+            env["FAXGATE_CA_FILE"] = self.cert
         env.update(extra_env or {})
         return subprocess.run([f"{BIN}/fax-admin", *args], input=stdin, capture_output=True,
                               text=True, timeout=60, env=env)
