@@ -315,6 +315,8 @@ int records(CommandContext& c) {
     const ParsedArgs& p = c.args;
     std::string query = limitQuery(c);
     if (p.has("node")) query += "&node=" + urlEncode(p.get("node"));
+    // Not --user: that is the administrator who logs in.
+    if (p.has("for-user")) query += "&user=" + urlEncode(p.get("for-user"));
     if (p.has("number")) query += "&number=" + urlEncode(p.get("number"));
     if (p.has("direction")) query += "&direction=" + urlEncode(p.get("direction"));
     if (p.has("job")) query += "&job=" + std::to_string(c.intOption("job"));
@@ -428,9 +430,11 @@ void addRegistryCommands(CommandTable& table) {
                      3,
                      [](CommandContext& c) { return jobsCancelOrRetry(c, "retry"); }});
     table.push_back({"records",
-                     "records [--node N] [--number X] [--direction send|receive] [--job ID] "
-                     "[--since DATE] [--until DATE] [--limit N]: communication records",
-                     {"node", "number", "direction", "job", "since", "until", "limit"},
+                     "records [--node N] [--for-user ID] [--number X] [--direction "
+                     "send|receive] [--job ID] [--since DATE] [--until DATE] [--limit N]: "
+                     "communication records (--for-user: the user's sent faxes and the faxes "
+                     "routed to the user)",
+                     {"node", "for-user", "number", "direction", "job", "since", "until", "limit"},
                      1,
                      1,
                      records});

@@ -411,16 +411,18 @@ void AdminApi::handle(Poco::Net::HTTPServerRequest& request,
             if (method != "PATCH") methodNotAllowed("GET or PATCH");
             auto in = body();
             rejectUnknownFields(*in, nodeFields);
+            NodeSettingsApi nodeSettings(store_, registry_);
+            std::optional<NodeSettingsApi::Registered> newSecretVersion;
             {
                 std::lock_guard<std::mutex> rowLock(registry_.settings().nodeRowMutex());
                 node = store_.findNode(path[1]);  // again, under the lock
                 if (!node) throw HttpError(404, "no such node: " + forLog(path[1]));
-                const int priorityBefore = node->priority;
+                const Node before = *node;
                 Object changes;
                 applyNodeFields(*in, *node, changes);
                 if (changes.size() > 0) {
                     AuditEntry entry = audit("node.change", node->id, changes);
-                    if (node->priority != priorityBefore) {
+                    if (node->priority != before.priority) {
                         // A new place in the priority table: a new version of it.
                         std::vector<Node> nodes = store_.listNodes();
                         for (Node& other : nodes) {
@@ -429,9 +431,16 @@ void AdminApi::handle(Poco::Net::HTTPServerRequest& request,
                         entry.snapshot =
                             SettingsSnapshot{kPriorityScope, priorityDocument(nodes), {}};
                     }
-                    store_.updateNodeAudited(*node, entry);
+                    try {
+                        // A new secret also registers a node settings version that carries it.
+                        newSecretVersion = nodeSettings.storeNodeChange(before, *node, entry);
+                    } catch (const SettingsConflict& e) {
+                        sendConflict(call, "node " + node->id + "'s settings", e.latestVersion());
+                        return;
+                    }
                 }
             }
+            if (newSecretVersion) nodeSettings.push(*newSecretVersion);
             sendJson(response, 200, nodeAnswer(*node));
             return;
         }
@@ -529,10 +538,11 @@ void AdminApi::handle(Poco::Net::HTTPServerRequest& request,
     // ---- records and the audit log ----
     if (resource == "records" && path.size() == 1) {
         if (method != "GET") methodNotAllowed("GET");
-        const Query query = queryOf(
-            request, {"node", "number", "direction", "job", "since_ms", "until_ms", "limit"});
+        const Query query = queryOf(request, {"node", "user", "number", "direction", "job",
+                                              "since_ms", "until_ms", "limit"});
         RecordFilter filter;
         if (query.count("node")) filter.nodeId = query.at("node");
+        if (query.count("user")) filter.user = query.at("user");
         if (query.count("number")) filter.number = query.at("number");
         if (query.count("direction")) {
             filter.direction = query.at("direction");

@@ -6,6 +6,8 @@
 //   GET   /api/v1/users, /api/v1/users/{id}; POST /api/v1/users; PATCH /api/v1/users/{id}
 //                                            (users_api.h)
 //   GET   /api/v1/nodes, /api/v1/nodes/{id}; POST /api/v1/nodes; PATCH /api/v1/nodes/{id}
+//                                            (a new "secret" reaches the node as a settings
+//                                            version, as with PUT .../settings)
 //   GET   /api/v1/nodes/{id}/settings; PUT /api/v1/nodes/{id}/settings;
 //   POST  /api/v1/settings/node:{id}/versions/{n}/restore   (node_settings_api.h)
 //   GET   /api/v1/priority; PUT /api/v1/priority {"order": [node IDs]}   (priority_api.h)
@@ -16,7 +18,7 @@
 //   POST  /api/v1/settings/{scope}/versions/{n}/restore           (settings_history_api.h)
 //   GET   /api/v1/jobs?owner=&state=&active=1&limit=, /api/v1/jobs/{id}
 //   POST  /api/v1/jobs/{id}/cancel, /api/v1/jobs/{id}/retry
-//   GET   /api/v1/records?node=&number=&direction=&job=&since_ms=&until_ms=&limit=
+//   GET   /api/v1/records?node=&user=&number=&direction=&job=&since_ms=&until_ms=&limit=
 //   GET   /api/v1/audit?limit=
 //
 // Authentication: HTTP Basic (user ID + password of a user with role admin) or a Bearer token

@@ -61,6 +61,12 @@ GatewaySettingsHost::Values loadRegisteredGatewaySettings(Store& store, int64_t*
     return values;
 }
 
+GatewaySettingsApi::GatewaySettingsApi(const SettingsContext& context)
+    : VersionedScopeApi(context, {"the gateway's settings",
+                                  "gateway.settings",
+                                  "gateway.settings.restore",
+                                  {"settings"}}) {}
+
 bool GatewaySettingsApi::handles(const std::vector<std::string>& path) {
     return path.size() == 1 && path[0] == "gateway-settings";
 }
@@ -88,29 +94,9 @@ Object GatewaySettingsApi::answer() {
     return answer;
 }
 
-void GatewaySettingsApi::handle(const AdminCall& call) {
-    if (call.method == "GET") {
-        queryOf(call.request, {});
-        sendJson(call.response, 200, answer());
-        return;
-    }
-    if (call.method != "PUT") methodNotAllowed("GET or PUT");
-    auto in = call.body();
-    rejectUnknownFields(*in, {"version", "settings"});
-    registerSettings(call, *in, baseVersionOf(*in), "gateway.settings", Object(), 200);
-}
-
-void GatewaySettingsApi::restore(const AdminCall& call, const SettingsVersion& old) {
-    Object extra;
-    extra.set("restored_from", old.version);
-    registerSettings(call, *parseStoredDocument(old), std::nullopt, "gateway.settings.restore",
-                     extra, 201);
-}
-
-void GatewaySettingsApi::registerSettings(const AdminCall& call, const Object& document,
+void GatewaySettingsApi::registerDocument(const AdminCall& call, const Object& document,
                                           std::optional<int64_t> baseVersion,
-                                          const std::string& action, const Object& extraChanges,
-                                          int status) {
+                                          const std::string& action, const Object& extraChanges) {
     Store& store = context_.store;
     GatewaySettingsHost& gateway = host();
     Object::Ptr settings = document.getObject("settings");
@@ -203,20 +189,13 @@ void GatewaySettingsApi::registerSettings(const AdminCall& call, const Object& d
     snapshot.set("settings", stored);
     AuditEntry entry = call.audit(action, kGatewayScope, changes);
     entry.snapshot = SettingsSnapshot{kGatewayScope, stringify(snapshot), baseVersion};
-    int64_t version = 0;
-    try {
-        version = store.replaceSettingsSecretsAudited(kGatewayScope, secrets, entry);
-    } catch (const SettingsConflict& e) {
-        sendConflict(call, "the gateway's settings", e.latestVersion());
-        return;
-    }
+    const int64_t version = store.replaceSettingsSecretsAudited(kGatewayScope, secrets, entry);
     try {
         gateway.apply(values);
     } catch (const std::exception& e) {
         throw HttpError(500, "registered as version " + std::to_string(version) +
                                  " but not put in force: " + e.what());
     }
-    sendJson(call.response, status, answer());
 }
 
 }  // namespace faxgate::gateway

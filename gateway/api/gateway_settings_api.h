@@ -22,6 +22,10 @@
 // not in force yet: listeners and limits wait for a restart; relay settings are in force from
 // the next outbox try when the gateway runs with a relay.
 //
+// GET, PUT and restore have the shape every table-like scope shares (VersionedScopeApi,
+// settings_scope.h); this class says what is its own: its answer and how a document is
+// checked and registered.
+//
 // Threading: made per request; registration and putting the values in force hold
 // SettingsLocks::gateway, so what is in force is always the latest version.
 #pragma once
@@ -70,23 +74,18 @@ class GatewaySettingsHost {
 // start; the document's JSON is read here, in one place.
 GatewaySettingsHost::Values loadRegisteredGatewaySettings(Store& store, int64_t* version);
 
-class GatewaySettingsApi {
+class GatewaySettingsApi : public admin::VersionedScopeApi {
   public:
-    explicit GatewaySettingsApi(const admin::SettingsContext& context) : context_(context) {}
+    explicit GatewaySettingsApi(const admin::SettingsContext& context);
 
     static bool handles(const std::vector<std::string>& path);
-    void handle(const admin::AdminCall& call);
-    // Registers version `old`'s values again (400 for content that no longer validates).
-    void restore(const admin::AdminCall& call, const SettingsVersion& old);
 
   private:
     GatewaySettingsHost& host();
-    Poco::JSON::Object answer();
-    void registerSettings(const admin::AdminCall& call, const Poco::JSON::Object& document,
+    Poco::JSON::Object answer() override;
+    void registerDocument(const admin::AdminCall& call, const Poco::JSON::Object& document,
                           std::optional<int64_t> baseVersion, const std::string& action,
-                          const Poco::JSON::Object& extraChanges, int status);
-
-    const admin::SettingsContext& context_;
+                          const Poco::JSON::Object& extraChanges) override;
 };
 
 }  // namespace faxgate::gateway

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "gateway/api/json_http.h"
+#include "gateway/api/settings_scope.h"
 
 namespace faxgate::gateway {
 
@@ -30,6 +31,16 @@ std::optional<std::string> nodeOfScope(const std::string& segment) {
         }
     }
     return std::nullopt;
+}
+
+// In a 409: "node tokyo-1's settings".
+std::string settingsOfNode(const std::string& nodeId) { return "node " + nodeId + "'s settings"; }
+
+// `after` takes a new secret. The node may not have learnt the secret of an earlier,
+// unconfirmed change: the one it certainly knows stays accepted until it runs the version that
+// carries the new one (NodeSettingsSync ends the change).
+void keepPreviousSecret(const Node& before, Node& after) {
+    if (after.previousSecret.empty()) after.previousSecret = before.secret;
 }
 
 Object retryJson(const settings::RetrySettings& retry) {
@@ -78,16 +89,6 @@ Object settingsChanges(const std::optional<settings::NodeSettings>& before,
         changes.set("lines", lines);
     }
     return changes;
-}
-
-// 409 with the latest version, so the editor can fetch it and merge.
-void sendConflict(const AdminCall& call, const std::string& nodeId, int64_t latestVersion) {
-    Object answer;
-    answer.set("error", "node " + nodeId + "'s settings changed meanwhile: version " +
-                            std::to_string(latestVersion) +
-                            " is the latest; get it, edit it and register again");
-    answer.set("latest_version", latestVersion);
-    sendJson(call.response, 409, answer);
 }
 
 }  // namespace
@@ -208,7 +209,7 @@ void NodeSettingsApi::registerVersion(const AdminCall& call, const std::string& 
         std::optional<SettingsVersion> latest = store_.latestSettings(scope);
         const int64_t latestVersion = latest ? latest->version : 0;
         if (baseVersion && *baseVersion != latestVersion) {
-            sendConflict(call, nodeId, latestVersion);
+            sendConflict(call, settingsOfNode(nodeId), latestVersion);
             return;
         }
         std::optional<settings::NodeSettings> before;
@@ -222,9 +223,7 @@ void NodeSettingsApi::registerVersion(const AdminCall& call, const std::string& 
         bool secretChanged = false;
         if (document.url) after.url = *document.url;
         if (document.secret && *document.secret != node->secret) {
-            // The node may not have learnt the secret of an earlier, unconfirmed change:
-            // the one it certainly knows stays accepted.
-            if (after.previousSecret.empty()) after.previousSecret = node->secret;
+            keepPreviousSecret(*node, after);
             after.secret = *document.secret;
             secretChanged = true;
         }
@@ -249,7 +248,7 @@ void NodeSettingsApi::registerVersion(const AdminCall& call, const std::string& 
             version = store_.updateNodeAudited(after, entry);
         } catch (const SettingsConflict& e) {
             if (baseVersion || tries >= kRegisterTries) {
-                sendConflict(call, nodeId, e.latestVersion());
+                sendConflict(call, settingsOfNode(nodeId), e.latestVersion());
                 return;
             }
             continue;
@@ -258,14 +257,51 @@ void NodeSettingsApi::registerVersion(const AdminCall& call, const std::string& 
         break;
     }
 
-    const SettingsPushOutcome push = registry_.pushSettings(
-        nodeId, version, NodeSettingsSync::documentForNode({version, stored}, after));
+    const SettingsPushOutcome push = this->push({version, stored, after});
     Object answer;
     answer.set("version", version);
     answer.set("pushed", push.pushed);
     answer.set("applied_version", push.appliedVersion);
     answer.set("push_error", push.error);
     sendJson(call.response, 201, answer);
+}
+
+std::optional<NodeSettingsApi::Registered> NodeSettingsApi::storeNodeChange(const Node& before,
+                                                                            Node& after,
+                                                                            AuditEntry entry) {
+    std::optional<DesiredNodeSettings> desired;
+    if (after.secret != before.secret) {
+        try {
+            desired = registry_.settings().desired(before);
+        } catch (const settings::SettingsError& e) {
+            throw HttpError(409, "the latest settings version of node " + before.id +
+                                     " does not validate any more (" + e.what() +
+                                     "), so it cannot carry the new secret: register corrected "
+                                     "settings with the secret by PUT /api/v1/nodes/" +
+                                     before.id + "/settings");
+        }
+    }
+    if (!desired) {
+        // No new secret, or a node that never registered settings (it has not said hello):
+        // nothing to carry it, so its own configuration must hold the new secret.
+        store_.updateNodeAudited(after, entry);
+        return std::nullopt;
+    }
+    keepPreviousSecret(before, after);
+    settings::NodeSettings stored = NodeSettingsSync::withLiveFields(desired->document, after);
+    stored.version = desired->version + 1;
+    if (entry.snapshot) entry.relatedSnapshots.push_back(*entry.snapshot);
+    entry.snapshot = SettingsSnapshot{nodeSettingsScope(after.id),
+                                      NodeSettingsSync::storedDocument(stored), desired->version};
+    const int64_t version = store_.updateNodeAudited(after, entry);
+    registry_.settings().noteSecretChange(after.id, version);
+    return Registered{version, stored, after};
+}
+
+SettingsPushOutcome NodeSettingsApi::push(const Registered& registered) {
+    return registry_.pushSettings(registered.node.id, registered.version,
+                                  NodeSettingsSync::documentForNode(
+                                      {registered.version, registered.document}, registered.node));
 }
 
 }  // namespace faxgate::gateway

@@ -44,6 +44,10 @@ std::vector<std::string> namedNodes(const Object& document, const std::vector<No
 
 }  // namespace
 
+PriorityApi::PriorityApi(const SettingsContext& context)
+    : VersionedScopeApi(context,
+                        {"the priority table", "priority.set", "priority.restore", {"order"}}) {}
+
 bool PriorityApi::handles(const std::vector<std::string>& path) {
     return path.size() == 1 && path[0] == "priority";
 }
@@ -66,52 +70,26 @@ Object PriorityApi::answer() {
     return answer;
 }
 
-void PriorityApi::handle(const AdminCall& call) {
-    if (call.method == "GET") {
-        queryOf(call.request, {});
-        sendJson(call.response, 200, answer());
-        return;
-    }
-    if (call.method != "PUT") methodNotAllowed("GET or PUT");
-    auto in = call.body();
-    rejectUnknownFields(*in, {"version", "order"});
-    registerOrder(call, *in, baseVersionOf(*in), "priority.set", Object(), 200);
-}
-
-void PriorityApi::restore(const AdminCall& call, const SettingsVersion& old) {
-    Object extra;
-    extra.set("restored_from", old.version);
-    registerOrder(call, *parseStoredDocument(old), std::nullopt, "priority.restore", extra, 201);
-}
-
-void PriorityApi::registerOrder(const AdminCall& call, const Object& document,
-                                std::optional<int64_t> baseVersion, const std::string& action,
-                                const Object& extraChanges, int status) {
+void PriorityApi::registerDocument(const AdminCall& call, const Object& document,
+                                   std::optional<int64_t> baseVersion, const std::string& action,
+                                   const Object& extraChanges) {
     Store& store = context_.store;
-    {
-        std::lock_guard<std::mutex> lock(context_.registry.settings().nodeRowMutex());
-        const std::vector<Node> nodes = store.listNodes();
-        std::vector<std::string> full = namedNodes(document, nodes);
-        const std::set<std::string> named(full.begin(), full.end());
-        for (const std::string& id : priorityOrder(nodes)) {
-            if (!named.count(id)) full.push_back(id);
-        }
-        Array fullOrder;
-        for (const std::string& id : full) fullOrder.add(id);
-        Object changes(extraChanges);
-        changes.set("order", fullOrder);
-        Object snapshot;
-        snapshot.set("order", fullOrder);
-        AuditEntry entry = call.audit(action, "nodes", changes);
-        entry.snapshot = SettingsSnapshot{kPriorityScope, stringify(snapshot), baseVersion};
-        try {
-            store.setNodeOrder(full, entry);
-        } catch (const SettingsConflict& e) {
-            sendConflict(call, "the priority table", e.latestVersion());
-            return;
-        }
+    std::lock_guard<std::mutex> lock(context_.registry.settings().nodeRowMutex());
+    const std::vector<Node> nodes = store.listNodes();
+    std::vector<std::string> full = namedNodes(document, nodes);
+    const std::set<std::string> named(full.begin(), full.end());
+    for (const std::string& id : priorityOrder(nodes)) {
+        if (!named.count(id)) full.push_back(id);
     }
-    sendJson(call.response, status, answer());
+    Array fullOrder;
+    for (const std::string& id : full) fullOrder.add(id);
+    Object changes(extraChanges);
+    changes.set("order", fullOrder);
+    Object snapshot;
+    snapshot.set("order", fullOrder);
+    AuditEntry entry = call.audit(action, "nodes", changes);
+    entry.snapshot = SettingsSnapshot{kPriorityScope, stringify(snapshot), baseVersion};
+    store.setNodeOrder(full, entry);
 }
 
 }  // namespace faxgate::gateway

@@ -16,6 +16,10 @@
 // transaction. Adding a node and changing a node's priority through /api/v1/nodes write a
 // version too (admin_api.cpp), so the latest version is always the table in force.
 //
+// GET, PUT and restore have the shape every table-like scope shares (VersionedScopeApi,
+// settings_scope.h); this class says what is its own: its answer and how a document is
+// checked and registered.
+//
 // Threading: made per request; the read-modify-write of the nodes' priorities holds the
 // node-row lock (NodeSettingsSync::nodeRowMutex()), shared with the node settings API.
 #pragma once
@@ -32,22 +36,17 @@
 
 namespace faxgate::gateway {
 
-class PriorityApi {
+class PriorityApi : public admin::VersionedScopeApi {
   public:
-    explicit PriorityApi(const admin::SettingsContext& context) : context_(context) {}
+    explicit PriorityApi(const admin::SettingsContext& context);
 
     static bool handles(const std::vector<std::string>& path);
-    void handle(const admin::AdminCall& call);
-    // Registers version `old`'s order again (400 for content that no longer validates).
-    void restore(const admin::AdminCall& call, const SettingsVersion& old);
 
   private:
-    Poco::JSON::Object answer();
-    void registerOrder(const admin::AdminCall& call, const Poco::JSON::Object& document,
-                       std::optional<int64_t> baseVersion, const std::string& action,
-                       const Poco::JSON::Object& extraChanges, int status);
-
-    const admin::SettingsContext& context_;
+    Poco::JSON::Object answer() override;
+    void registerDocument(const admin::AdminCall& call, const Poco::JSON::Object& document,
+                          std::optional<int64_t> baseVersion, const std::string& action,
+                          const Poco::JSON::Object& extraChanges) override;
 };
 
 }  // namespace faxgate::gateway

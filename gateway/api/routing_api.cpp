@@ -255,6 +255,12 @@ RoutingRules parseRoutingDocument(const Object& document, const std::vector<std:
     return table;
 }
 
+RoutingApi::RoutingApi(const SettingsContext& context)
+    : VersionedScopeApi(context, {"the routing table",
+                                  "routing.set",
+                                  "routing.restore",
+                                  {"rules", "default", "blocked"}}) {}
+
 bool RoutingApi::handles(const std::vector<std::string>& path) {
     return path.size() == 1 && path[0] == "routing";
 }
@@ -265,27 +271,9 @@ Object RoutingApi::answer() {
     return answer;
 }
 
-void RoutingApi::handle(const AdminCall& call) {
-    if (call.method == "GET") {
-        queryOf(call.request, {});
-        sendJson(call.response, 200, answer());
-        return;
-    }
-    if (call.method != "PUT") methodNotAllowed("GET or PUT");
-    auto in = call.body();
-    rejectUnknownFields(*in, {"version", "rules", "default", "blocked"});
-    registerTable(call, *in, baseVersionOf(*in), "routing.set", Object(), 200);
-}
-
-void RoutingApi::restore(const AdminCall& call, const SettingsVersion& old) {
-    Object extra;
-    extra.set("restored_from", old.version);
-    registerTable(call, *parseStoredDocument(old), std::nullopt, "routing.restore", extra, 201);
-}
-
-void RoutingApi::registerTable(const AdminCall& call, const Object& document,
-                               std::optional<int64_t> baseVersion, const std::string& action,
-                               const Object& extraChanges, int status) {
+void RoutingApi::registerDocument(const AdminCall& call, const Object& document,
+                                  std::optional<int64_t> baseVersion, const std::string& action,
+                                  const Object& extraChanges) {
     Store& store = context_.store;
     std::vector<std::string> users;
     for (const User& user : store.listUsers()) users.push_back(user.id);
@@ -297,13 +285,7 @@ void RoutingApi::registerTable(const AdminCall& call, const Object& document,
     }
     AuditEntry entry = call.audit(action, kRoutingScope, changes);
     entry.snapshot = SettingsSnapshot{kRoutingScope, stringify(routingJson(table)), baseVersion};
-    try {
-        store.replaceRoutingRulesAudited(table, entry);
-    } catch (const SettingsConflict& e) {
-        sendConflict(call, "the routing table", e.latestVersion());
-        return;
-    }
-    sendJson(call.response, status, answer());
+    store.replaceRoutingRulesAudited(table, entry);
 }
 
 }  // namespace faxgate::gateway

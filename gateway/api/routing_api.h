@@ -20,6 +20,10 @@
 // "routing.restore": the rules and block entries added and removed, the default route if it
 // changed) and the version in one transaction; the next received fax is routed by it.
 //
+// GET, PUT and restore have the shape every table-like scope shares (VersionedScopeApi,
+// settings_scope.h); this class says what is its own: its answer and how a document is
+// checked and registered.
+//
 // Threading: made per request; the store serialises the writes, and the version's base is
 // checked in the same transaction.
 #pragma once
@@ -43,22 +47,17 @@ Poco::JSON::Object routingJson(const RoutingRules& rules);
 RoutingRules parseRoutingDocument(const Poco::JSON::Object& document,
                                   const std::vector<std::string>& users);
 
-class RoutingApi {
+class RoutingApi : public admin::VersionedScopeApi {
   public:
-    explicit RoutingApi(const admin::SettingsContext& context) : context_(context) {}
+    explicit RoutingApi(const admin::SettingsContext& context);
 
     static bool handles(const std::vector<std::string>& path);
-    void handle(const admin::AdminCall& call);
-    // Registers version `old`'s table again (400 for content that no longer validates).
-    void restore(const admin::AdminCall& call, const SettingsVersion& old);
 
   private:
-    Poco::JSON::Object answer();
-    void registerTable(const admin::AdminCall& call, const Poco::JSON::Object& document,
-                       std::optional<int64_t> baseVersion, const std::string& action,
-                       const Poco::JSON::Object& extraChanges, int status);
-
-    const admin::SettingsContext& context_;
+    Poco::JSON::Object answer() override;
+    void registerDocument(const admin::AdminCall& call, const Poco::JSON::Object& document,
+                          std::optional<int64_t> baseVersion, const std::string& action,
+                          const Poco::JSON::Object& extraChanges) override;
 };
 
 }  // namespace faxgate::gateway

@@ -61,6 +61,40 @@ void refuseRestore(const SettingsVersion& old, const std::string& reason) {
                              " cannot be registered again: " + reason);
 }
 
+void VersionedScopeApi::handle(const AdminCall& call) {
+    if (call.method == "GET") {
+        queryOf(call.request, {});
+        sendJson(call.response, 200, answer());
+        return;
+    }
+    if (call.method != "PUT") methodNotAllowed("GET or PUT");
+    auto in = call.body();
+    std::set<std::string> known = shape_.fields;
+    known.insert("version");
+    rejectUnknownFields(*in, known);
+    registerAndAnswer(call, *in, baseVersionOf(*in), shape_.setAction, Object(), 200);
+}
+
+void VersionedScopeApi::restore(const AdminCall& call, const SettingsVersion& old) {
+    Object extra;
+    extra.set("restored_from", old.version);
+    registerAndAnswer(call, *parseStoredDocument(old), std::nullopt, shape_.restoreAction, extra,
+                      201);
+}
+
+void VersionedScopeApi::registerAndAnswer(const AdminCall& call, const Object& document,
+                                          std::optional<int64_t> baseVersion,
+                                          const std::string& action, const Object& extraChanges,
+                                          int status) {
+    try {
+        registerDocument(call, document, baseVersion, action, extraChanges);
+    } catch (const SettingsConflict& e) {
+        sendConflict(call, shape_.what, e.latestVersion());
+        return;
+    }
+    sendJson(call.response, status, answer());
+}
+
 Object userJson(const User& user) {
     Object o;
     o.set("id", user.id);

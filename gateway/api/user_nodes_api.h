@@ -15,6 +15,10 @@
 // the "user-nodes" version and a "users" version in one transaction (store.h,
 // setUserNodesAudited).
 //
+// GET, PUT and restore have the shape every table-like scope shares (VersionedScopeApi,
+// settings_scope.h); this class says what is its own: its answer and how a document is
+// checked and registered.
+//
 // Threading: made per request; holds SettingsLocks::users while it reads and writes users.
 #pragma once
 
@@ -30,22 +34,17 @@
 
 namespace faxgate::gateway {
 
-class UserNodesApi {
+class UserNodesApi : public admin::VersionedScopeApi {
   public:
-    explicit UserNodesApi(const admin::SettingsContext& context) : context_(context) {}
+    explicit UserNodesApi(const admin::SettingsContext& context);
 
     static bool handles(const std::vector<std::string>& path);
-    void handle(const admin::AdminCall& call);
-    // Registers version `old`'s entries again (400 for content that no longer validates).
-    void restore(const admin::AdminCall& call, const SettingsVersion& old);
 
   private:
-    Poco::JSON::Object answer();
-    void registerEntries(const admin::AdminCall& call, const Poco::JSON::Object& document,
-                         std::optional<int64_t> baseVersion, const std::string& action,
-                         const Poco::JSON::Object& extraChanges, int status);
-
-    const admin::SettingsContext& context_;
+    Poco::JSON::Object answer() override;
+    void registerDocument(const admin::AdminCall& call, const Poco::JSON::Object& document,
+                          std::optional<int64_t> baseVersion, const std::string& action,
+                          const Poco::JSON::Object& extraChanges) override;
 };
 
 }  // namespace faxgate::gateway

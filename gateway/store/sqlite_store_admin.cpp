@@ -123,6 +123,14 @@ std::vector<CommunicationRecord> SqliteStore::findRecords(const RecordFilter& fi
     // Conditions are fixed SQL text; only the values are bound.
     std::string where = " WHERE 1 = 1";
     if (filter.nodeId) where += " AND node_id = ?";
+    // routed_to is "alice,bob" ("blocked" for a blocked fax): with commas around both sides
+    // an ID matches only as a whole, never as a part of another ID.
+    if (filter.user) {
+        where +=
+            " AND ((direction = 'send' AND job_id IN (SELECT id FROM jobs WHERE owner = ?))"
+            " OR (direction = 'receive' AND routed_to <> 'blocked'"
+            " AND instr(',' || routed_to || ',', ',' || ? || ',') > 0))";
+    }
     if (filter.number) where += " AND number = ?";
     if (filter.direction) where += " AND direction = ?";
     if (filter.jobId) where += " AND job_id = ?";
@@ -135,6 +143,7 @@ std::vector<CommunicationRecord> SqliteStore::findRecords(const RecordFilter& fi
                       " ORDER BY seq DESC LIMIT ?";
         // bind() copies each value into the statement.
         if (filter.nodeId) select, bind(*filter.nodeId);
+        if (filter.user) select, bind(*filter.user), bind(*filter.user);
         if (filter.number) select, bind(*filter.number);
         if (filter.direction) select, bind(*filter.direction);
         if (filter.jobId) select, bind(Int64{*filter.jobId});

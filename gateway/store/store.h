@@ -60,6 +60,9 @@ struct JobFilter {
 // Administration: the records filter and the audit log (the admin API, gateway/api/admin_*).
 struct RecordFilter {
     std::optional<std::string> nodeId;
+    // Sent faxes of the user's jobs (jobs.owner) and received faxes routed to the user (one of
+    // the IDs in records.routed_to, matched whole).
+    std::optional<std::string> user;
     std::optional<std::string> number;     // the remote number, exact
     std::optional<std::string> direction;  // "send" or "receive"
     std::optional<int64_t> jobId;

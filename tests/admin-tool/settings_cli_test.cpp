@@ -3,62 +3,18 @@
 // every command, without a network: a scripted transport answers per request and records
 // what was sent.
 #include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
-#include <map>
-#include <sstream>
 
-#include "admin-tool/admin_cli.h"
-#include "admin-tool/yaml_json.h"
+#include "tests/admin-tool/admin_cli_test_support.h"
 
 namespace faxgate::admin {
 namespace {
 
-struct Sent {
-    std::string method, path, body;
-};
-
-struct Canned {
-    int status;
-    std::string body;
-};
-
-// Answers "METHOD path" from a table; anything else is a 404.
-class ScriptedTransport : public Transport {
-  public:
-    ScriptedTransport(std::vector<Sent>* sent, const std::map<std::string, Canned>* answers)
-        : sent_(sent), answers_(answers) {}
-    Reply send(const std::string& method, const std::string& path,
-               const std::string& body) override {
-        sent_->push_back({method, path, body});
-        Reply reply;
-        reply.body = new Poco::JSON::Object;
-        auto it = answers_->find(method + " " + path);
-        if (it == answers_->end()) {
-            reply.status = 404;
-            reply.body->set("error", "no such resource: " + path);
-            return reply;
-        }
-        reply.status = it->second.status;
-        Poco::Dynamic::Var parsed = parseJson(it->second.body);
-        if (parsed.type() == typeid(Poco::JSON::Array::Ptr)) {
-            reply.list = parsed.extract<Poco::JSON::Array::Ptr>();
-        } else {
-            reply.body = parsed.extract<Poco::JSON::Object::Ptr>();
-        }
-        return reply;
-    }
-
-  private:
-    std::vector<Sent>* sent_;
-    const std::map<std::string, Canned>* answers_;
-};
-
-class SettingsCliTest : public ::testing::Test {
+class SettingsCliTest : public testing::CliTest {
   protected:
     void SetUp() override {
         dir_ = std::filesystem::temp_directory_path() /
@@ -68,47 +24,12 @@ class SettingsCliTest : public ::testing::Test {
     }
     void TearDown() override { std::filesystem::remove_all(dir_); }
 
-    int run(std::vector<std::string> args, const std::string& stdinText = "") {
-        out_.str("");
-        err_.str("");
-        in_.clear();
-        in_.str(stdinText);
-        sent_.clear();
-        CliEnvironment env;
-        env.out = &out_;
-        env.err = &err_;
-        env.in = &in_;
-        env.getenv = [this](const std::string& name) -> std::optional<std::string> {
-            auto it = vars_.find(name);
-            if (it == vars_.end()) return std::nullopt;
-            return it->second;
-        };
-        env.connect = [this](const Connection& c) -> std::unique_ptr<Transport> {
-            connection_ = c;
-            return std::make_unique<ScriptedTransport>(&sent_, &answers_);
-        };
-        return runAdminCli(args, env);
-    }
-
     std::string file(const std::string& name, const std::string& text) {
         const std::string path = (dir_ / name).string();
         std::ofstream(path) << text;
         return path;
     }
 
-    Poco::JSON::Object::Ptr sentBody(size_t i) {
-        return Poco::JSON::Parser().parse(sent_.at(i).body).extract<Poco::JSON::Object::Ptr>();
-    }
-
-    std::map<std::string, std::string> vars_ = {{"FAXGATE_URL", "http://127.0.0.1:1"},
-                                                {"FAXGATE_USER", "root"},
-                                                {"FAXGATE_PASSWORD", "pw"},
-                                                {"HOME", "/nonexistent"}};
-    std::map<std::string, Canned> answers_;
-    std::vector<Sent> sent_;
-    Connection connection_;
-    std::ostringstream out_, err_;
-    std::istringstream in_;
     std::filesystem::path dir_;
 };
 

@@ -6,22 +6,16 @@
 // loading of registered values, which falls back to the file when they no longer fit it.
 #include "gateway/gateway_settings.h"
 
-#include <Poco/Base64Encoder.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/StreamCopier.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <sstream>
 
 #include "gateway/api/api_server.h"
 #include "gateway/store/password_hash.h"
+#include "tests/gateway/api/admin_api_test_support.h"
 #include "tests/gateway/store/store_fixture.h"
 
 namespace faxgate::gateway {
@@ -88,28 +82,13 @@ class GatewaySettingsTest : public testing::TempStoreTest {
         server_->start();
     }
 
-    struct Answer {
-        int status = 0;
-        Object::Ptr body;
-        std::string error() const { return body->optValue<std::string>("error", ""); }
+    struct Answer : testing::ApiAnswer {
         Object::Ptr settings() const { return body->getObject("settings"); }
     };
 
     Answer call(const std::string& method, const std::string& path, const std::string& body = "") {
-        std::ostringstream credentials;
-        Poco::Base64Encoder encoder(credentials);
-        encoder << "root:root-pw";
-        encoder.close();
-        Poco::Net::HTTPClientSession client("127.0.0.1", server_->port());
-        Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
-        request.set("Authorization", "Basic " + credentials.str());
-        request.setContentLength(static_cast<std::streamsize>(body.size()));
-        client.sendRequest(request) << body;
-        Poco::Net::HTTPResponse response;
-        std::string text;
-        Poco::StreamCopier::copyToString(client.receiveResponse(response), text);
-        return {static_cast<int>(response.getStatus()),
-                Poco::JSON::Parser().parse(text).extract<Object::Ptr>()};
+        return {testing::callApi(server_->port(), method, path, body,
+                                 testing::basicAuthorization("root", "root-pw"))};
     }
 
     std::string configError(const ConfigOverrides& overrides, std::string* key = nullptr) {

@@ -2,115 +2,41 @@
 // authentication (401/403, tokens), each resource's happy path and validation errors, and
 // the audit entries with masked secrets. The login slow-down policy is tested on its own
 // with a fake clock (LoginThrottle), without sleeping.
-#include <Poco/Base64Encoder.h>
-#include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/StreamCopier.h>
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <sstream>
-
 #include "gateway/api/admin_auth.h"
-#include "gateway/api/api_server.h"
-#include "gateway/store/password_hash.h"
+#include "tests/gateway/api/admin_api_test_support.h"
 
 namespace faxgate::gateway {
 namespace {
 
 using Poco::JSON::Object;
+using Answer = testing::ApiAnswer;
+using testing::basicAuthorization;
 
-struct Answer {
-    int status = 0;
-    Object::Ptr body;
-    std::string wwwAuthenticate;
-    std::string error() const { return body->optValue<std::string>("error", ""); }
-};
-
-std::string basic(const std::string& user, const std::string& password) {
-    std::ostringstream out;
-    Poco::Base64Encoder encoder(out);
-    encoder << user << ':' << password;
-    encoder.close();
-    return "Basic " + out.str();
-}
-
-class AdminApiTest : public ::testing::Test {
-protected:
+class AdminApiTest : public testing::ApiServerTest {
+  protected:
     void SetUp() override {
-        path_ = std::filesystem::temp_directory_path() /
-                ("admin-api-test-" + std::to_string(::getpid()) + ".db");
-        std::filesystem::remove(path_);
-        store_ = openSqliteStore(path_.string());
-        for (auto [id, role] : {std::pair{"root", Role::Admin}, std::pair{"demo", Role::User}}) {
-            User user;
-            user.id = id;
-            user.role = role;
-            user.passwordHash = hashPassword(std::string(id) + "-pw");
-            store_->addUser(user);
-        }
-        Node node;
-        node.id = "node-1";
-        node.url = "http://127.0.0.1:9";
-        node.secret = "right-secret";
-        node.priority = 10;
-        store_->upsertNode(node);
-        auto clock = [] { return Poco::Timestamp().epochMicroseconds() / 1000; };
-        registry_ = std::make_unique<NodeRegistry>(*store_, NodeRegistryOptions{}, clock);
-        scheduler_ = std::make_unique<Scheduler>(*store_, *registry_, SchedulerOptions{},
-                                                 [](int64_t) {}, clock);
+        ApiServerTest::SetUp();
+        addUser("root", Role::Admin);
+        addUser("demo", Role::User);
+        addNode("node-1", "http://127.0.0.1:9", "right-secret", 10);
         ApiServerOptions options;
-        options.port = 0;
         options.maxRequestBytes = 4096;
-        server_ = std::make_unique<ApiServer>(options, *store_, *registry_, *scheduler_);
-        server_->start();
+        startApi({}, options);
     }
-    void TearDown() override {
-        server_.reset();
-        scheduler_.reset();
-        registry_.reset();
-        store_.reset();
-        for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path_.string() + suffix);
-    }
-
-    Answer call(const std::string& method, const std::string& path, const std::string& body = "",
-                const std::string& authorization = basic("root", "root-pw")) {
-        Poco::Net::HTTPClientSession client("127.0.0.1", server_->port());
-        Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
-        if (!authorization.empty()) request.set("Authorization", authorization);
-        request.setContentLength(static_cast<std::streamsize>(body.size()));
-        client.sendRequest(request) << body;
-        Poco::Net::HTTPResponse response;
-        std::string text;
-        Poco::StreamCopier::copyToString(client.receiveResponse(response), text);
-        Answer answer;
-        answer.status = response.getStatus();
-        answer.wwwAuthenticate = response.get("WWW-Authenticate", "");
-        EXPECT_EQ(response.getContentType(), "application/json") << path;
-        answer.body = Poco::JSON::Parser().parse(text).extract<Object::Ptr>();
-        return answer;
-    }
-
-    std::filesystem::path path_;
-    std::unique_ptr<Store> store_;
-    std::unique_ptr<NodeRegistry> registry_;
-    std::unique_ptr<Scheduler> scheduler_;
-    std::unique_ptr<ApiServer> server_;
 };
 
 TEST_F(AdminApiTest, NoOrBadCredentialsGet401AndANonAdmin403) {
     Answer none = call("GET", "/api/v1/users", "", "");
     EXPECT_EQ(none.status, 401);
     EXPECT_EQ(none.wwwAuthenticate, "Basic realm=\"faxgate\"");
-    Answer wrong = call("GET", "/api/v1/users", "", basic("root", "nope"));
+    Answer wrong = call("GET", "/api/v1/users", "", basicAuthorization("root", "nope"));
     EXPECT_EQ(wrong.status, 401);
     EXPECT_EQ(wrong.error(), "wrong user ID or password");
-    EXPECT_EQ(call("GET", "/api/v1/users", "", basic("ghost", "x")).status, 401);
+    EXPECT_EQ(call("GET", "/api/v1/users", "", basicAuthorization("ghost", "x")).status, 401);
     EXPECT_EQ(call("GET", "/api/v1/users", "", "Bearer 1234").status, 401);
-    Answer user = call("GET", "/api/v1/users", "", basic("demo", "demo-pw"));
+    Answer user = call("GET", "/api/v1/users", "", basicAuthorization("demo", "demo-pw"));
     EXPECT_EQ(user.status, 403);
     EXPECT_NE(user.error().find("not an administrator"), std::string::npos);
     EXPECT_EQ(call("GET", "/api/v1/users").status, 200);
@@ -338,6 +264,23 @@ TEST_F(AdminApiTest, JobsListShowCancelRetryAndRecords) {
     EXPECT_EQ(ids("?since_ms=2000&until_ms=3000"), "r2");
     EXPECT_EQ(ids("?limit=1"), "r3");
     EXPECT_EQ(call("GET", "/api/v1/records?direction=up").status, 400);
+
+    // By user: the calls of the user's jobs and the faxes routed to the user (whole IDs).
+    for (auto [id, routedTo] : {std::pair{"r4", "root,demo"}, std::pair{"r5", "demo2"}}) {
+        CommunicationRecord r;
+        r.recordId = id;
+        r.direction = "receive";
+        r.nodeId = "node-1";
+        r.number = "0355555555";
+        r.result = "ok";
+        r.routedTo = routedTo;
+        r.startedMs = 4000;
+        store_->addRecord(r);
+    }
+    EXPECT_EQ(ids("?user=demo"), "r4r2r1");
+    EXPECT_EQ(ids("?user=root"), "r4");
+    EXPECT_EQ(ids("?user=demo&direction=receive"), "r4");
+    EXPECT_EQ(ids("?user=nobody"), "");
     EXPECT_EQ(call("GET", "/api/v1/records?since_ms=yesterday").status, 400);
 }
 

@@ -4,103 +4,35 @@
 // audit entry, pushes to the node and reports what came of it; restore registers an old
 // version again; GET /api/v1/nodes shows drift; hello and heartbeat carry the settings
 // fields of the node protocol.
-#include <Poco/Base64Encoder.h>
 #include <Poco/JSON/Array.h>
-#include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/StreamCopier.h>
 #include <gtest/gtest.h>
 
-#include <sstream>
-
-#include "gateway/api/api_server.h"
-#include "gateway/store/password_hash.h"
+#include "tests/gateway/api/admin_api_test_support.h"
 #include "tests/gateway/nodes/fake_node.h"
-#include "tests/gateway/store/store_fixture.h"
 
 namespace faxgate::gateway {
 namespace {
 
 using Poco::JSON::Object;
-
-struct Answer {
-    int status = 0;
-    Object::Ptr body;
-    std::string error() const { return body->optValue<std::string>("error", ""); }
-};
-
-Object::Ptr parse(const std::string& json) {
-    return Poco::JSON::Parser().parse(json).extract<Object::Ptr>();
-}
-
-std::string basic(const std::string& user, const std::string& password) {
-    std::ostringstream out;
-    Poco::Base64Encoder encoder(out);
-    encoder << user << ':' << password;
-    encoder.close();
-    return "Basic " + out.str();
-}
-
-std::string stringify(const Object& object) {
-    std::ostringstream out;
-    object.stringify(out);
-    return out.str();
-}
+using Answer = testing::ApiAnswer;
+using testing::basicAuthorization;
+using testing::jsonText;
+using testing::parseJsonObject;
 
 const char* kNodeDocument =
     R"({"version":0,"node_id":"node-1","secret_set":true,"time_zone":"UTC",)"
     R"("lines":[{"id":"sim-1","driver":"sim","number":"0312345001",)"
     R"("station_id":"+81 3 0000 0001"},{"id":"sim-2"}]})";
 
-class NodeSettingsApiTest : public testing::TempStoreTest {
+class NodeSettingsApiTest : public testing::ApiServerTest {
   protected:
     void SetUp() override {
-        TempStoreTest::SetUp();
-        User root;
-        root.id = "root";
-        root.role = Role::Admin;
-        root.passwordHash = hashPassword("root-pw");
-        store_->addUser(root);
-        Node node;
-        node.id = "node-1";
-        node.url = fakeNode_.url();
-        node.secret = "first-secret";
-        store_->upsertNode(node);
-        auto clock = [] { return Poco::Timestamp().epochMicroseconds() / 1000; };
+        ApiServerTest::SetUp();
+        addUser("root", Role::Admin);
+        addNode("node-1", fakeNode_.url(), "first-secret");
         NodeRegistryOptions registryOptions;
         registryOptions.settingsPushTimeoutMs = 5000;
-        registry_ = std::make_unique<NodeRegistry>(*store_, registryOptions, clock);
-        scheduler_ = std::make_unique<Scheduler>(
-            *store_, *registry_, SchedulerOptions{}, [](int64_t) {}, clock);
-        ApiServerOptions options;
-        options.port = 0;
-        server_ = std::make_unique<ApiServer>(options, *store_, *registry_, *scheduler_);
-        server_->start();
-    }
-    void TearDown() override {
-        server_.reset();
-        scheduler_.reset();
-        registry_.reset();
-        TempStoreTest::TearDown();
-    }
-
-    Answer call(const std::string& method, const std::string& path, const std::string& body = "",
-                const std::string& authorization = basic("root", "root-pw")) {
-        Poco::Net::HTTPClientSession client("127.0.0.1", server_->port());
-        Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
-        if (!authorization.empty()) request.set("Authorization", authorization);
-        request.setContentLength(static_cast<std::streamsize>(body.size()));
-        client.sendRequest(request) << body;
-        Poco::Net::HTTPResponse response;
-        std::string text;
-        Poco::StreamCopier::copyToString(client.receiveResponse(response), text);
-        Answer answer;
-        answer.status = response.getStatus();
-        answer.body = parse(text);
-        return answer;
+        startApi(registryOptions);
     }
 
     // The node logs in through the node protocol, sending its own settings.
@@ -109,14 +41,14 @@ class NodeSettingsApiTest : public testing::TempStoreTest {
         hello.set("node_id", "node-1");
         hello.set("secret", secret);
         hello.set("settings_version", settingsVersion);
-        hello.set("settings", parse(kNodeDocument));
+        hello.set("settings", parseJsonObject(kNodeDocument));
         Poco::JSON::Array lines;
         Object line;
         line.set("id", "sim-1");
         line.set("state", "idle");
         lines.add(line);
         hello.set("lines", lines);
-        Answer answer = call("POST", "/node/v1/hello", stringify(hello), "");
+        Answer answer = call("POST", "/node/v1/hello", jsonText(hello), "");
         if (answer.status == 200) session_ = answer.body->getValue<std::string>("session");
         return answer;
     }
@@ -133,13 +65,10 @@ class NodeSettingsApiTest : public testing::TempStoreTest {
         return got.body->getObject("settings");
     }
     Answer put(const Object& document) {
-        return call("PUT", "/api/v1/nodes/node-1/settings", stringify(document));
+        return call("PUT", "/api/v1/nodes/node-1/settings", jsonText(document));
     }
 
     testing::FakeNode fakeNode_;
-    std::unique_ptr<NodeRegistry> registry_;
-    std::unique_ptr<Scheduler> scheduler_;
-    std::unique_ptr<ApiServer> server_;
     std::string session_;
 };
 
@@ -150,7 +79,9 @@ TEST_F(NodeSettingsApiTest, GetBeforeAndAfterTheNodesFirstHello) {
               "node node-1 has no registered settings yet: it registers its own at its first "
               "hello, or PUT them");
     EXPECT_EQ(call("GET", "/api/v1/nodes/ghost/settings").status, 404);
-    EXPECT_EQ(call("GET", "/api/v1/nodes/node-1/settings", "", basic("root", "bad")).status, 401);
+    EXPECT_EQ(
+        call("GET", "/api/v1/nodes/node-1/settings", "", basicAuthorization("root", "bad")).status,
+        401);
 
     Answer hello = nodeHello();
     ASSERT_EQ(hello.status, 200) << hello.error();
@@ -202,7 +133,7 @@ TEST_F(NodeSettingsApiTest, PutRefusalsNameTheField) {
     EXPECT_EQ(bad.error().rfind("node_id: ", 0), 0u) << bad.error();
 
     EXPECT_EQ(call("PUT", "/api/v1/nodes/node-1/settings", "[1]").status, 400);
-    EXPECT_EQ(call("PUT", "/api/v1/nodes/ghost/settings", stringify(*currentSettings())).status,
+    EXPECT_EQ(call("PUT", "/api/v1/nodes/ghost/settings", jsonText(*currentSettings())).status,
               404);
     EXPECT_EQ(call("DELETE", "/api/v1/nodes/node-1/settings").status, 405);
     EXPECT_EQ(store_->latestSettings("node:node-1")->version, 1);  // nothing registered
@@ -234,14 +165,14 @@ TEST_F(NodeSettingsApiTest, VersionsRiseAndAStaleBaseIsRefused) {
     ASSERT_TRUE(stored);
     EXPECT_EQ(stored->adminUser, "root");
     EXPECT_EQ(stored->action, "node.settings");
-    Object::Ptr storedDocument = parse(stored->document);
+    Object::Ptr storedDocument = parseJsonObject(stored->document);
     EXPECT_EQ(storedDocument->getValue<int64_t>("version"), 2);
     EXPECT_EQ(storedDocument->getArray("lines")->getObject(0)->getValue<std::string>("station_id"),
               "+81 3 9999 0001");
     auto audit = store_->listAuditEntries(10);
     ASSERT_GE(audit.size(), 2u);
     EXPECT_EQ(audit[1].action, "node.settings");  // newest first: [0] is version 3
-    Object::Ptr changes = parse(audit[1].changes);
+    Object::Ptr changes = parseJsonObject(audit[1].changes);
     EXPECT_EQ(changes->getObject("lines")->getArray("changed")->getElement<std::string>(0),
               "sim-1");
     EXPECT_FALSE(changes->has("time_zone"));  // unchanged fields are not listed
@@ -268,14 +199,14 @@ TEST_F(NodeSettingsApiTest, NodeFieldsAndSecretChangeInOneRegistration) {
     auto version = store_->latestSettings("node:node-1");
     EXPECT_EQ(version->document.find("second-secret"), std::string::npos);
     auto audit = store_->listAuditEntries(1);
-    EXPECT_EQ(parse(audit[0].changes)->getValue<std::string>("secret"), "***");
+    EXPECT_EQ(parseJsonObject(audit[0].changes)->getValue<std::string>("secret"), "***");
     EXPECT_EQ(audit[0].changes.find("second-secret"), std::string::npos);
-    EXPECT_EQ(parse(audit[0].changes)->getValue<int>("keep_lines_for_receive"), 1);
+    EXPECT_EQ(parseJsonObject(audit[0].changes)->getValue<int>("keep_lines_for_receive"), 1);
 
     // The push carried the new secret (the node must learn it) but not the gateway's fields.
     auto requests = fakeNode_.requests();
     ASSERT_EQ(requests.size(), 1u);
-    Object::Ptr pushed = parse(requests[0].body)->getObject("settings");
+    Object::Ptr pushed = parseJsonObject(requests[0].body)->getObject("settings");
     EXPECT_EQ(pushed->getValue<std::string>("secret"), "second-secret");
     EXPECT_FALSE(pushed->has("retry"));
     EXPECT_FALSE(pushed->has("keep_lines_for_receive"));
@@ -294,6 +225,73 @@ TEST_F(NodeSettingsApiTest, NodeFieldsAndSecretChangeInOneRegistration) {
     EXPECT_EQ(nodeHello("second-secret", 2).status, 200);
 }
 
+TEST_F(NodeSettingsApiTest, ASecretChangedByPatchReachesTheNodeAsAVersion) {
+    nodeHello();
+    ASSERT_EQ(nodeHeartbeat(1).status, 200);
+    // The node refuses the version for now: the change of secret stays pending.
+    fakeNode_.answer(422, R"({"error":"lines[0].number: busy elsewhere"})");
+    Answer patched =
+        call("PATCH", "/api/v1/nodes/node-1", R"({"secret":"second-secret","priority":5})");
+    ASSERT_EQ(patched.status, 200) << patched.error();
+    EXPECT_FALSE(patched.body->has("secret"));
+    EXPECT_EQ(patched.body->getObject("settings")->getValue<int64_t>("version"), 2);
+
+    auto node = store_->findNode("node-1");
+    EXPECT_EQ(node->secret, "second-secret");
+    EXPECT_EQ(node->previousSecret, "first-secret");
+    EXPECT_EQ(node->priority, 5);
+    // One change, one audit entry: the node settings version and the priority table's.
+    auto version = store_->latestSettings("node:node-1");
+    ASSERT_TRUE(version);
+    EXPECT_EQ(version->version, 2);
+    EXPECT_EQ(version->action, "node.change");
+    EXPECT_EQ(version->document.find("second-secret"), std::string::npos);
+    EXPECT_EQ(parseJsonObject(version->document)->getArray("lines")->size(), 2u);
+    ASSERT_TRUE(store_->latestSettings("priority"));
+    EXPECT_EQ(store_->latestSettings("priority")->action, "node.change");
+    auto audit = store_->listAuditEntries(1);
+    EXPECT_EQ(audit[0].action, "node.change");
+    EXPECT_EQ(parseJsonObject(audit[0].changes)->getValue<std::string>("secret"), "***");
+
+    // The push carried the new secret.
+    auto requests = fakeNode_.requests();
+    ASSERT_EQ(requests.size(), 1u);
+    Object::Ptr pushed = parseJsonObject(requests[0].body);
+    EXPECT_EQ(pushed->getValue<int64_t>("version"), 2);
+    EXPECT_EQ(pushed->getObject("settings")->getValue<std::string>("secret"), "second-secret");
+    // The node still knows only the old secret: its hello is accepted and brings it version
+    // 2 with the new one.
+    Answer old = nodeHello("first-secret", 1);
+    ASSERT_EQ(old.status, 200) << old.error();
+    Object::Ptr carried = old.body->getObject("settings");
+    ASSERT_TRUE(carried);
+    EXPECT_EQ(carried->getValue<int64_t>("version"), 2);
+    EXPECT_EQ(carried->getObject("settings")->getValue<std::string>("secret"), "second-secret");
+    // Once it runs version 2 the old secret is refused.
+    ASSERT_EQ(nodeHeartbeat(2).status, 200);
+    EXPECT_EQ(store_->findNode("node-1")->previousSecret, "");
+    EXPECT_EQ(nodeHello("first-secret", 2).status, 401);
+    EXPECT_EQ(nodeHello("second-secret", 2).status, 200);
+
+    // A PATCH without a new secret registers no node settings version.
+    ASSERT_EQ(call("PATCH", "/api/v1/nodes/node-1", R"({"max_dials":4})").status, 200);
+    ASSERT_EQ(call("PATCH", "/api/v1/nodes/node-1", R"({"secret":"second-secret"})").status, 200);
+    EXPECT_EQ(store_->latestSettings("node:node-1")->version, 2);
+    EXPECT_EQ(fakeNode_.requests().size(), 1u);
+}
+
+TEST_F(NodeSettingsApiTest, ANodeThatNeverSaidHelloGetsItsNewSecretAtOnce) {
+    // No settings version can carry it: the node's own configuration must.
+    Answer patched = call("PATCH", "/api/v1/nodes/node-1", R"({"secret":"second-secret"})");
+    ASSERT_EQ(patched.status, 200) << patched.error();
+    EXPECT_EQ(store_->findNode("node-1")->secret, "second-secret");
+    EXPECT_EQ(store_->findNode("node-1")->previousSecret, "");
+    EXPECT_FALSE(store_->latestSettings("node:node-1"));
+    EXPECT_TRUE(fakeNode_.requests().empty());
+    EXPECT_EQ(nodeHello("first-secret").status, 401);
+    EXPECT_EQ(nodeHello("second-secret").status, 200);
+}
+
 TEST_F(NodeSettingsApiTest, PushOutcomesAndDriftInTheNodeList) {
     nodeHello();
     ASSERT_EQ(nodeHeartbeat(1).status, 200);
@@ -310,7 +308,7 @@ TEST_F(NodeSettingsApiTest, PushOutcomesAndDriftInTheNodeList) {
     ASSERT_EQ(requests.size(), 1u);
     EXPECT_EQ(requests[0].path, "/v1/settings");
     EXPECT_EQ(requests[0].authorization, "Bearer " + session_);
-    EXPECT_FALSE(parse(requests[0].body)->getObject("settings")->has("secret"));
+    EXPECT_FALSE(parseJsonObject(requests[0].body)->getObject("settings")->has("secret"));
     Object::Ptr listed = call("GET", "/api/v1/nodes").body->getArray("nodes")->getObject(0);
     EXPECT_TRUE(listed->getObject("settings")->getValue<bool>("in_sync"));
     EXPECT_EQ(listed->getObject("settings")->getValue<int64_t>("version"), 2);
@@ -370,7 +368,7 @@ TEST_F(NodeSettingsApiTest, RestoreRegistersAnOldVersionAgain) {
     EXPECT_EQ(store_->findNode("node-1")->secret, "first-secret");
     auto audit = store_->listAuditEntries(1);
     EXPECT_EQ(audit[0].action, "node.settings.restore");
-    EXPECT_EQ(parse(audit[0].changes)->getValue<int64_t>("restored_from"), 1);
+    EXPECT_EQ(parseJsonObject(audit[0].changes)->getValue<int64_t>("restored_from"), 1);
 
     EXPECT_EQ(call("POST", "/api/v1/settings/node:node-1/versions/9/restore").status, 404);
     EXPECT_EQ(call("POST", "/api/v1/settings/node:ghost/versions/1/restore").status, 404);

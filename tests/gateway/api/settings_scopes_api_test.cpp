@@ -4,99 +4,33 @@
 // change writes, the history (list, one version, restore through the scope's own path, which
 // the routing of the next received fax sees), audit entries saying who, from where and what,
 // and 401/403 for the new resources. The gateway's own settings: tests/gateway/.
-#include <Poco/Base64Encoder.h>
 #include <Poco/JSON/Array.h>
-#include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/StreamCopier.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <sstream>
-
-#include "gateway/api/api_server.h"
 #include "gateway/routing/routing_table.h"
-#include "gateway/store/password_hash.h"
-#include "tests/gateway/store/store_fixture.h"
+#include "tests/gateway/api/admin_api_test_support.h"
 
 namespace faxgate::gateway {
 namespace {
 
 using Poco::JSON::Object;
 using ::testing::HasSubstr;
+using Answer = testing::ApiAnswer;
+using testing::basicAuthorization;
+using testing::jsonText;
+using testing::parseJsonObject;
 
-struct Answer {
-    int status = 0;
-    Object::Ptr body;
-    std::string error() const { return body->optValue<std::string>("error", ""); }
-    int64_t version() const { return body->optValue<int64_t>("version", -1); }
-};
-
-std::string basic(const std::string& user, const std::string& password) {
-    std::ostringstream out;
-    Poco::Base64Encoder encoder(out);
-    encoder << user << ':' << password;
-    encoder.close();
-    return "Basic " + out.str();
-}
-
-Object::Ptr parse(const std::string& json) {
-    return Poco::JSON::Parser().parse(json).extract<Object::Ptr>();
-}
-
-class SettingsScopesApiTest : public testing::TempStoreTest {
+class SettingsScopesApiTest : public testing::ApiServerTest {
   protected:
     void SetUp() override {
-        TempStoreTest::SetUp();
-        for (auto [id, role] : {std::pair{"root", Role::Admin}, std::pair{"alice", Role::User},
-                                std::pair{"bob", Role::User}}) {
-            User user;
-            user.id = id;
-            user.role = role;
-            user.passwordHash = hashPassword(std::string(id) + "-pw");
-            store_->addUser(user);
-        }
-        for (auto [id, priority] : {std::pair{"node-1", 10}, std::pair{"node-2", 20}}) {
-            Node node;
-            node.id = id;
-            node.url = "http://127.0.0.1:9";
-            node.secret = "right-secret";
-            node.priority = priority;
-            store_->upsertNode(node);
-        }
-        auto clock = [] { return Poco::Timestamp().epochMicroseconds() / 1000; };
-        registry_ = std::make_unique<NodeRegistry>(*store_, NodeRegistryOptions{}, clock);
-        scheduler_ = std::make_unique<Scheduler>(
-            *store_, *registry_, SchedulerOptions{}, [](int64_t) {}, clock);
-        ApiServerOptions options;
-        options.port = 0;
-        server_ = std::make_unique<ApiServer>(options, *store_, *registry_, *scheduler_);
-        server_->start();
-    }
-    void TearDown() override {
-        server_.reset();
-        scheduler_.reset();
-        registry_.reset();
-        TempStoreTest::TearDown();
-    }
-
-    Answer call(const std::string& method, const std::string& path, const std::string& body = "",
-                const std::string& authorization = basic("root", "root-pw")) {
-        Poco::Net::HTTPClientSession client("127.0.0.1", server_->port());
-        Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
-        if (!authorization.empty()) request.set("Authorization", authorization);
-        request.setContentLength(static_cast<std::streamsize>(body.size()));
-        client.sendRequest(request) << body;
-        Poco::Net::HTTPResponse response;
-        std::string text;
-        Poco::StreamCopier::copyToString(client.receiveResponse(response), text);
-        Answer answer;
-        answer.status = response.getStatus();
-        answer.body = parse(text);
-        return answer;
+        ApiServerTest::SetUp();
+        addUser("root", Role::Admin);
+        addUser("alice", Role::User);
+        addUser("bob", Role::User);
+        addNode("node-1", "http://127.0.0.1:9", "right-secret", 10);
+        addNode("node-2", "http://127.0.0.1:9", "right-secret", 20);
+        startApi();
     }
 
     // Who routing sends a fax called at `number` to, as inbound delivery decides it.
@@ -105,10 +39,6 @@ class SettingsScopesApiTest : public testing::TempStoreTest {
         reception.calledNumber = number;
         return route(reception, store_->loadRoutingRules()).users;
     }
-
-    std::unique_ptr<NodeRegistry> registry_;
-    std::unique_ptr<Scheduler> scheduler_;
-    std::unique_ptr<ApiServer> server_;
 };
 
 TEST_F(SettingsScopesApiTest, PriorityVersionsRiseAndAStaleBaseIs409) {
@@ -218,12 +148,11 @@ TEST_F(SettingsScopesApiTest, RoutingRoundTripIsWhatTheNextReceivedFaxSees) {
     EXPECT_EQ(got.body->getArray("blocked")->getObject(0)->getValue<std::string>("value"), "0900");
 
     // What GET answers goes back unchanged as the next version.
-    std::ostringstream edited;
-    got.body->stringify(edited);
-    Answer same = call("PUT", "/api/v1/routing", edited.str());
+    const std::string edited = jsonText(*got.body);
+    Answer same = call("PUT", "/api/v1/routing", edited);
     ASSERT_EQ(same.status, 200) << same.error();
     EXPECT_EQ(same.version(), 2);
-    EXPECT_EQ(call("PUT", "/api/v1/routing", edited.str()).status, 409);  // based on 1, now 2
+    EXPECT_EQ(call("PUT", "/api/v1/routing", edited).status, 409);  // based on 1, now 2
 
     struct Bad {
         std::string body, error;
@@ -345,15 +274,18 @@ TEST_F(SettingsScopesApiTest, TheNewResourcesAreForAdministratorsOnly) {
          {std::string("/api/v1/routing"), std::string("/api/v1/user-nodes"),
           std::string("/api/v1/gateway-settings"),
           std::string("/api/v1/settings/routing/versions")}) {
-        EXPECT_EQ(call("GET", path, "", basic("alice", "alice-pw")).status, 403) << path;
+        EXPECT_EQ(call("GET", path, "", basicAuthorization("alice", "alice-pw")).status, 403)
+            << path;
         EXPECT_EQ(call("GET", path, "", "").status, 401) << path;
     }
-    EXPECT_EQ(call("PUT", "/api/v1/routing", R"({"rules":[]})", basic("alice", "alice-pw")).status,
-              403);
     EXPECT_EQ(
-        call("POST", "/api/v1/settings/routing/versions/1/restore", "", basic("alice", "alice-pw"))
+        call("PUT", "/api/v1/routing", R"({"rules":[]})", basicAuthorization("alice", "alice-pw"))
             .status,
         403);
+    EXPECT_EQ(call("POST", "/api/v1/settings/routing/versions/1/restore", "",
+                   basicAuthorization("alice", "alice-pw"))
+                  .status,
+              403);
     EXPECT_FALSE(store_->latestSettings("routing"));
     // Without the running gateway's settings (a bare ApiServer), that resource is unavailable.
     EXPECT_EQ(call("GET", "/api/v1/gateway-settings").status, 503);

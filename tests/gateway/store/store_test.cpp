@@ -462,6 +462,53 @@ TEST_F(SqliteStoreTest, AttemptsAndRecords) {
     EXPECT_FALSE(store_->hasRecord("node-9-9-9"));
 }
 
+TEST_F(SqliteStoreTest, RecordsOfAUserAreItsJobsCallsAndTheFaxesRoutedToIt) {
+    const auto ids =
+        store_->commitSubmissions({submission("al", {"01"}), submission("alice", {"02"})});
+    const int64_t alJob = store_->jobsOfSubmission(ids[0])[0].id;
+    const int64_t aliceJob = store_->jobsOfSubmission(ids[1])[0].id;
+    auto add = [&](const std::string& recordId, int64_t jobId, const std::string& routedTo) {
+        CommunicationRecord record = sampleRecord(recordId, jobId, jobId > 0 ? 1 : 0);
+        record.direction = jobId > 0 ? "send" : "receive";
+        record.routedTo = routedTo;
+        EXPECT_TRUE(store_->addRecord(record)) << recordId;
+    };
+    add("sent-al", alJob, "");
+    add("sent-alice", aliceJob, "");
+    add("in-al-bob", 0, "al,bob");
+    add("in-alice", 0, "alice");
+    add("in-bob-al", 0, "bob,al");
+    add("in-similar", 0, "xal,alx,ali");  // "al" only as a part of other IDs
+    add("in-blocked", 0, "blocked");
+    add("in-failed", 0, "");  // a failed reception goes to nobody
+
+    auto found = [&](RecordFilter filter) {
+        std::string out;
+        for (const CommunicationRecord& r : store_->findRecords(filter)) {
+            out += (out.empty() ? "" : " ") + r.recordId;
+        }
+        return out;
+    };
+    RecordFilter filter;
+    filter.user = "al";
+    EXPECT_EQ(found(filter), "in-bob-al in-al-bob sent-al");  // newest first
+    filter.user = "alice";
+    EXPECT_EQ(found(filter), "in-alice sent-alice");
+    filter.user = "bob";
+    EXPECT_EQ(found(filter), "in-bob-al in-al-bob");
+    filter.user = "blocked";  // a blocked fax is delivered to nobody
+    EXPECT_EQ(found(filter), "");
+    filter.user = "nobody";
+    EXPECT_EQ(found(filter), "");
+    // With the other conditions.
+    filter.user = "al";
+    filter.direction = "send";
+    EXPECT_EQ(found(filter), "sent-al");
+    filter.direction = "receive";
+    filter.limit = 1;
+    EXPECT_EQ(found(filter), "in-bob-al");
+}
+
 TEST_F(SqliteStoreTest, FinishAttemptWithoutStartInsertsIt) {
     const int64_t id = store_->commitSubmissions({submission("alice", {"0312"})})[0];
     Job job = store_->jobsOfSubmission(id)[0];
