@@ -75,8 +75,6 @@ void emit(YAML::Emitter& out, const Var& value, size_t depth) {
         out << YAML::Null;
     } else if (value.isBoolean()) {
         out << value.convert<bool>();
-    } else if (value.isString()) {
-        out << YAML::DoubleQuoted << value.convert<std::string>();
     } else if (value.isInteger()) {
         if (value.isSigned()) {
             out << value.convert<int64_t>();
@@ -85,7 +83,7 @@ void emit(YAML::Emitter& out, const Var& value, size_t depth) {
         }
     } else if (value.isNumeric()) {
         out << floatText(value.convert<double>());
-    } else {
+    } else {  // strings, and anything else as its text: quoted, so it stays a string
         out << YAML::DoubleQuoted << value.convert<std::string>();
     }
 }
@@ -308,15 +306,13 @@ void writeJson(std::string& out, const Var& value, unsigned indent, size_t depth
         out += "null";
     } else if (value.isBoolean()) {
         out += value.convert<bool>() ? "true" : "false";
-    } else if (value.isString()) {
-        writeJsonString(out, value.convert<std::string>());
     } else if (value.isInteger()) {
         out += value.isSigned() ? std::to_string(value.convert<int64_t>())
                                 : std::to_string(value.convert<uint64_t>());
     } else if (value.isNumeric()) {
         const double number = value.convert<double>();
         out += std::isfinite(number) ? floatText(number) : "null";  // JSON has no NaN
-    } else {
+    } else {  // strings, and anything else as its text
         writeJsonString(out, value.convert<std::string>());
     }
 }

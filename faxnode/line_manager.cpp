@@ -359,7 +359,7 @@ StartResult LineManager::tryStart(JobRequest job) {
     return result;
 }
 
-void LineManager::runCall(Channel& channel, OutboundCall call) {
+void LineManager::runCall(Channel& channel, const OutboundCall& call) {
     CallResult result;
     try {
         // The driver is only swapped while the channel is idle: reading it here is safe.

@@ -208,7 +208,7 @@ class LineManager {
     using CallKey = std::pair<int64_t, int>;  // job ID, attempt
 
     Driver makeDriver(std::unique_ptr<Line> line);
-    void runCall(Channel& channel, OutboundCall call);
+    void runCall(Channel& channel, const OutboundCall& call);
     InboundAnswer incomingCall(const Line* driver, const std::string& lineId,
                                const std::string& callerNumber);
     void receptionEnded(const Line* driver, const std::string& lineId,

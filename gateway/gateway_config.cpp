@@ -104,7 +104,6 @@ class KeyTable {
     std::map<std::string, std::function<std::string()>> getters_;
 };
 
-constexpr int64_t kMaxInt = std::numeric_limits<int32_t>::max();
 constexpr int64_t kMaxMs = 30LL * 24 * 3600 * 1000;
 
 // Which part of the relay's options an SmtpRelay refusal is about (its messages name them).
@@ -238,7 +237,8 @@ GatewayConfig loadGatewayConfig(const std::string& path, const ConfigOverrides& 
     KeyTable table(path, overrides);
     declareKeys(table, config);
     const auto& registrable = registrableGatewayKeys();
-    for (const auto& [key, value] : overrides) {
+    for (const auto& override : overrides) {
+        const std::string& key = override.first;
         const bool allowed = std::any_of(registrable.begin(), registrable.end(),
                                          [&](const RegistrableKey& k) { return k.name == key; });
         if (!allowed) table.fail(key, "cannot be registered at the admin API; set it in " + path);

@@ -15,7 +15,7 @@ Poco::Logger& logger() { return Poco::Logger::get("smtp"); }
 }  // namespace
 
 SmtpIntake::SmtpIntake(Store& store, SubmissionWriter& writer, SmtpIntakeSettings settings)
-    : store_(store), writer_(writer), settings_(std::move(settings)) {}
+    : store_(store), writer_(writer), settings_(settings) {}
 
 bool SmtpIntake::authenticate(const std::string& user, const std::string& password) {
     std::optional<User> found = store_.findUser(user);

@@ -44,7 +44,7 @@ struct Upload {
 size_t readMessage(char* buffer, size_t size, size_t count, void* user) {
     auto* upload = static_cast<Upload*>(user);
     size_t chunk = std::min(size * count, upload->data->size() - upload->offset);
-    std::memcpy(buffer, upload->data->data() + upload->offset, chunk);
+    upload->data->copy(buffer, chunk, upload->offset);
     upload->offset += chunk;
     return chunk;
 }

@@ -92,7 +92,8 @@ std::string unlabelledToUtf8(std::string_view text) {
 // Converts with iconv; returns false if iconv does not know the charset.
 bool convertWithIconv(std::string_view text, const std::string& charset, std::string& out) {
     iconv_t cd = iconv_open("UTF-8", charset.c_str());
-    if (cd == reinterpret_cast<iconv_t>(-1)) return false;
+    // iconv_open's documented failure value is (iconv_t)-1.
+    if (cd == reinterpret_cast<iconv_t>(-1)) return false;  // NOLINT(performance-no-int-to-ptr)
     out.clear();
     out.reserve(text.size() * 2 + 16);
     char buffer[4096];

@@ -323,6 +323,7 @@ class MailWalker {
             // shows best; failing that the last (richest) renderable one, which for an HTML
             // mail is text/html or a multipart/related holding it.
             std::vector<Entity> children;
+            children.reserve(parts.size());
             for (std::string_view part : parts) {
                 children.push_back(splitEntity(part, limits_.maxHeaderBytes));
             }

@@ -23,7 +23,7 @@ Scheduler::Scheduler(Store& store, NodeLink& nodes, SchedulerOptions options,
                      SubmissionFinished onSubmissionFinished, Clock clock)
     : store_(store),
       nodes_(nodes),
-      options_(std::move(options)),
+      options_(options),
       onSubmissionFinished_(std::move(onSubmissionFinished)),
       clock_(std::move(clock)) {
     loadActiveJobs();
