@@ -157,15 +157,14 @@ struct AdminApi::Caller {
 
 AdminApi::AdminApi(AdminApiOptions options, Store& store, NodeRegistry& registry,
                    Scheduler& scheduler, Clock clock, Sleeper sleeper)
-    : options_(std::move(options)),
+    : options_(options),
       store_(store),
       registry_(registry),
       scheduler_(scheduler),
       clock_(clock ? std::move(clock)
                    : Clock([] { return Poco::Timestamp().epochMicroseconds() / 1000; })),
-      sleeper_(sleeper ? std::move(sleeper) : Sleeper([](int64_t ms) {
-          Poco::Thread::sleep(static_cast<long>(ms));
-      })),
+      sleeper_(sleeper ? std::move(sleeper)
+                       : Sleeper([](int64_t ms) { Poco::Thread::sleep(static_cast<long>(ms)); })),
       throttle_(options_.throttle),
       tokens_(options_.tokens) {}
 
@@ -183,8 +182,8 @@ bool AdminApi::checkPassword(const std::string& user, const std::string& passwor
     const bool ok = found && verifyPassword(password, found->passwordHash);
     throttle_.finishAttempt(address, ok, clock_());
     if (!ok) {
-        logger().warning("failed admin login for '%s' from %s (%d failures in a row)",
-                         forLog(user), address, throttle_.failures(address));
+        logger().warning("failed admin login for '%s' from %s (%d failures in a row)", forLog(user),
+                         address, throttle_.failures(address));
     }
     return ok;
 }
@@ -272,8 +271,8 @@ void AdminApi::handle(Poco::Net::HTTPServerRequest& request,
     }
 
     const Caller caller = authenticate(request, response);
-    const AdminCall call{request,     response, path, method, caller.user, caller.address, now,
-                         options_.maxRequestBytes};
+    const AdminCall call{request,     response,       path, method,
+                         caller.user, caller.address, now,  options_.maxRequestBytes};
     auto audit = [&](const std::string& action, const std::string& target, const Object& changes) {
         return call.audit(action, target, changes);
     };
@@ -350,9 +349,15 @@ void AdminApi::handle(Poco::Net::HTTPServerRequest& request,
         setInt("busy_retry_ms", 100, kDayMs, node.retry.busyRetryMs);
         setInt("failure_retry_ms", 100, kDayMs, node.retry.failureRetryMs);
     };
-    const std::set<std::string> nodeFields = {
-        "url", "secret", "priority", "keep_free", "kill_time_ms", "max_dials",
-        "max_connected_tries", "busy_retry_ms", "failure_retry_ms"};
+    const std::set<std::string> nodeFields = {"url",
+                                              "secret",
+                                              "priority",
+                                              "keep_free",
+                                              "kill_time_ms",
+                                              "max_dials",
+                                              "max_connected_tries",
+                                              "busy_retry_ms",
+                                              "failure_retry_ms"};
 
     if (resource == "nodes") {
         if (path.size() == 1 && method == "GET") {
@@ -456,8 +461,9 @@ void AdminApi::handle(Poco::Net::HTTPServerRequest& request,
             if (query.count("state")) {
                 filter.state = jobStateFromString(query.at("state"));
                 if (!filter.state) {
-                    badRequest("query parameter 'state' must be one of converting, queued, "
-                               "retry_wait, dispatched, done, failed, cancelled");
+                    badRequest(
+                        "query parameter 'state' must be one of converting, queued, "
+                        "retry_wait, dispatched, done, failed, cancelled");
                 }
             }
             if (query.count("active")) {
@@ -482,7 +488,8 @@ void AdminApi::handle(Poco::Net::HTTPServerRequest& request,
             if (method != "GET") methodNotAllowed("GET");
             Object answer = jobJson(*job);
             Array attempts;
-            for (const Attempt& attempt : store_.attemptsOf(jobId)) attempts.add(attemptJson(attempt));
+            for (const Attempt& attempt : store_.attemptsOf(jobId))
+                attempts.add(attemptJson(attempt));
             answer.set("attempts", attempts);
             if (auto submission = store_.findSubmission(job->submissionId)) {
                 answer.set("subject", submission->subject);
@@ -493,8 +500,8 @@ void AdminApi::handle(Poco::Net::HTTPServerRequest& request,
         if (path.size() == 3 && path[2] == "cancel") {
             if (method != "POST") methodNotAllowed("POST");
             if (isFinal(job->state)) {
-                throw HttpError(409, "job " + std::to_string(jobId) + " is already " +
-                                         toString(job->state));
+                throw HttpError(
+                    409, "job " + std::to_string(jobId) + " is already " + toString(job->state));
             }
             if (job->state == JobState::Converting) {
                 throw HttpError(409, "job " + std::to_string(jobId) +
@@ -503,7 +510,8 @@ void AdminApi::handle(Poco::Net::HTTPServerRequest& request,
             const bool dispatched = job->state == JobState::Dispatched;
             if (!scheduler_.cancelJob(jobId)) {
                 if (dispatched) {
-                    throw HttpError(502, "node '" + job->node + "' did not take the cancel request");
+                    throw HttpError(502,
+                                    "node '" + job->node + "' did not take the cancel request");
                 }
                 throw HttpError(409, "job " + std::to_string(jobId) + " changed state; look again");
             }

@@ -58,7 +58,7 @@ struct AdminApiOptions {
 };
 
 class AdminApi {
-public:
+  public:
     using Clock = std::function<int64_t()>;
     // Sleeps this long (the login slow-down); tests pass one that records instead.
     using Sleeper = std::function<void(int64_t ms)>;
@@ -70,7 +70,7 @@ public:
     // into JSON); a 401 has its WWW-Authenticate header already set on `response`.
     void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
 
-private:
+  private:
     struct Caller;
     Caller authenticate(Poco::Net::HTTPServerRequest& request,
                         Poco::Net::HTTPServerResponse& response);

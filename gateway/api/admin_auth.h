@@ -15,9 +15,9 @@
 namespace faxgate::gateway {
 
 struct LoginThrottleOptions {
-    int freeFailures = 3;              // failures from one address before attempts are delayed
-    int64_t firstDelayMs = 1000;       // delay after freeFailures failures; doubles per failure
-    int64_t maxDelayMs = 30000;        // the delay never grows beyond this
+    int freeFailures = 3;         // failures from one address before attempts are delayed
+    int64_t firstDelayMs = 1000;  // delay after freeFailures failures; doubles per failure
+    int64_t maxDelayMs = 30000;   // the delay never grows beyond this
     int64_t forgetAfterMs = 15 * 60 * 1000;  // an address quiet this long starts afresh
     size_t maxTrackedAddresses = 10000;      // bounds memory under a spray of addresses
 };
@@ -36,7 +36,7 @@ struct ThrottleDecision {
 //
 // Thread-safety: all methods may be called from any thread (one mutex).
 class LoginThrottle {
-public:
+  public:
     explicit LoginThrottle(LoginThrottleOptions options = {});
 
     // Call before checking a password; when not refused, call finishAttempt afterwards.
@@ -46,7 +46,7 @@ public:
     // Failures counted for the address (0 if unknown), for tests and logs.
     int failures(const std::string& address);
 
-private:
+  private:
     struct Entry {
         int failures = 0;
         int64_t nextAllowedMs = 0;
@@ -69,7 +69,7 @@ struct AdminTokensOptions {
 // a gateway restart logs every administrator out, which is acceptable for a 1 h token.
 // Thread-safety: all methods may be called from any thread (one mutex).
 class AdminTokens {
-public:
+  public:
     explicit AdminTokens(AdminTokensOptions options = {});
 
     // A new token for `user`, and its expiry time.
@@ -77,7 +77,7 @@ public:
     // The user of a valid, unexpired token.
     std::optional<std::string> userOf(const std::string& token, int64_t nowMs);
 
-private:
+  private:
     struct Grant {
         std::string user;
         int64_t expiresMs = 0;

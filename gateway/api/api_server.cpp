@@ -28,7 +28,7 @@ using Handler = std::function<void(Poco::Net::HTTPServerRequest&, Poco::Net::HTT
 
 // Runs one handler and turns every failure into a JSON answer.
 class GuardedHandler : public Poco::Net::HTTPRequestHandler {
-public:
+  public:
     explicit GuardedHandler(Handler handler) : handler_(std::move(handler)) {}
     void handleRequest(Poco::Net::HTTPServerRequest& request,
                        Poco::Net::HTTPServerResponse& response) override {
@@ -43,7 +43,7 @@ public:
         }
     }
 
-private:
+  private:
     Handler handler_;
 };
 
@@ -59,7 +59,8 @@ std::vector<LineState> parseLines(const Poco::JSON::Object& object) {
         line.state = requireString(*entry, "state");
         if (line.state != "idle" && line.state != "sending" && line.state != "receiving" &&
             line.state != "down") {
-            throw HttpError(400, "line '" + line.id + "' has an unknown state '" + line.state + "'");
+            throw HttpError(400,
+                            "line '" + line.id + "' has an unknown state '" + line.state + "'");
         }
         line.jobId = optionalInt(*entry, "job_id");
         lines.push_back(line);
@@ -68,8 +69,8 @@ std::vector<LineState> parseLines(const Poco::JSON::Object& object) {
 }
 
 CommunicationRecord parseRecord(const Poco::JSON::Object& object) {
-    static const std::vector<std::string> results = {"ok", "busy", "no_answer", "no_carrier",
-                                                     "failed", "rejected", "cancelled"};
+    static const std::vector<std::string> results = {
+        "ok", "busy", "no_answer", "no_carrier", "failed", "rejected", "cancelled"};
     CommunicationRecord record;
     record.recordId = requireString(object, "record_id");
     record.direction = requireString(object, "direction");
@@ -104,7 +105,7 @@ CommunicationRecord parseRecord(const Poco::JSON::Object& object) {
 }
 
 class Router : public Poco::Net::HTTPRequestHandlerFactory {
-public:
+  public:
     Router(const ApiServerOptions& options, Store& store, NodeRegistry& registry,
            Scheduler& scheduler, InboundDelivery* inbound, GatewaySettingsHost* gatewaySettings)
         : options_(options),
@@ -117,7 +118,8 @@ public:
         const Poco::Net::HTTPServerRequest& request) override {
         const std::string path = request.getURI().substr(0, request.getURI().find('?'));
         const std::string& method = request.getMethod();
-        if (path == "/node/v1/hello") return post(method, [this](auto& q, auto& s) { hello(q, s); });
+        if (path == "/node/v1/hello")
+            return post(method, [this](auto& q, auto& s) { hello(q, s); });
         if (path == "/node/v1/heartbeat")
             return post(method, [this](auto& q, auto& s) { heartbeat(q, s); });
         if (path == "/node/v1/records")
@@ -134,12 +136,11 @@ public:
                 sendJson(response, 200, body);
             });
         }
-        return new GuardedHandler([path](auto&, auto&) -> void {
-            throw HttpError(404, "no such resource: " + path);
-        });
+        return new GuardedHandler(
+            [path](auto&, auto&) -> void { throw HttpError(404, "no such resource: " + path); });
     }
 
-private:
+  private:
     static AdminApiOptions adminOptions(const ApiServerOptions& options,
                                         GatewaySettingsHost* gatewaySettings) {
         AdminApiOptions admin;
@@ -150,9 +151,8 @@ private:
 
     Poco::Net::HTTPRequestHandler* post(const std::string& method, Handler handler) {
         if (method != "POST") {
-            return new GuardedHandler([](auto&, auto&) -> void {
-                throw HttpError(405, "this resource takes POST");
-            });
+            return new GuardedHandler(
+                [](auto&, auto&) -> void { throw HttpError(405, "this resource takes POST"); });
         }
         return new GuardedHandler(std::move(handler));
     }
@@ -224,8 +224,8 @@ private:
         auto body = readJsonObject(request, options_.maxRequestBytes);
         CommunicationRecord record = parseRecord(*body);
         if (record.nodeId != nodeId) {
-            throw HttpError(403, "node '" + nodeId + "' cannot post records of node '" +
-                                     record.nodeId + "'");
+            throw HttpError(
+                403, "node '" + nodeId + "' cannot post records of node '" + record.nodeId + "'");
         }
         RecordDisposition disposition = scheduler_.recordReceived(record);
         Poco::JSON::Object result;

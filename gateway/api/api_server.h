@@ -1,5 +1,6 @@
 // The gateway's HTTP listener: the node protocol (/node/v1/..., docs/node-protocol.md), the
-// admin API (/api/v1/..., admin_api.h) and a health check. Every answer is JSON; every refusal a status with {"error": reason}.
+// admin API (/api/v1/..., admin_api.h) and a health check. Every answer is JSON; every refusal a
+// status with {"error": reason}.
 //
 // HTTPS: with a certificate and key in ApiServerOptions the listener speaks TLS only (no
 // plain-HTTP port beside it); the context comes from common/tls_server.h, as SMTP's and IMAP's.
@@ -26,18 +27,18 @@ namespace faxgate::gateway {
 
 struct ApiServerOptions {
     std::string listenAddress = "127.0.0.1";
-    uint16_t port = 8080;                      // 0 = any free port (tests)
-    size_t maxRequestBytes = 1024 * 1024;      // node calls carry records, not documents
-    size_t maxInboundBytes = 64 * 1024 * 1024; // POST /node/v1/inbound: a received fax, base64
+    uint16_t port = 8080;                       // 0 = any free port (tests)
+    size_t maxRequestBytes = 1024 * 1024;       // node calls carry records, not documents
+    size_t maxInboundBytes = 64 * 1024 * 1024;  // POST /node/v1/inbound: a received fax, base64
     int maxThreads = 16;
     int maxQueuedConnections = 64;
-    int64_t timeoutMs = 15000;                 // receive/send time-out per connection
-    std::string tlsCertificateFile;            // PEM; set (with the key) = HTTPS only
-    std::string tlsPrivateKeyFile;             // PEM
+    int64_t timeoutMs = 15000;       // receive/send time-out per connection
+    std::string tlsCertificateFile;  // PEM; set (with the key) = HTTPS only
+    std::string tlsPrivateKeyFile;   // PEM
 };
 
 class ApiServer {
-public:
+  public:
     // `inbound` receives the faxes nodes post (POST /node/v1/inbound); without it that
     // resource answers 503. `gatewaySettings` is the running gateway's own settings
     // (/api/v1/gateway-settings, gateway_settings_api.h); without it those answer 503.
@@ -53,7 +54,7 @@ public:
 
     bool tls() const { return !tlsContext_.isNull(); }
 
-private:
+  private:
     Poco::Net::Context::Ptr tlsContext_;  // null: plain HTTP; outlives server_
     std::unique_ptr<Poco::Net::HTTPServer> server_;
 };

@@ -17,12 +17,12 @@ constexpr size_t kMaxReasonBytes = 1000;
 // A fax of more pages than this is not a fax (tiff_to_pdf refuses more as well).
 constexpr int64_t kMaxPages = 1000;
 
-std::string boundedString(const Poco::JSON::Object& object, const std::string& field,
-                          bool required, size_t maxBytes) {
+std::string boundedString(const Poco::JSON::Object& object, const std::string& field, bool required,
+                          size_t maxBytes) {
     std::string value = required ? requireString(object, field) : optionalString(object, field);
     if (value.size() > maxBytes) {
-        throw HttpError(400, "field '" + field + "' is longer than " + std::to_string(maxBytes) +
-                                 " bytes");
+        throw HttpError(
+            400, "field '" + field + "' is longer than " + std::to_string(maxBytes) + " bytes");
     }
     return value;
 }
@@ -73,8 +73,7 @@ bool decodeBase64Strict(std::string_view text, std::string& out) {
     static const std::array<int, 256> table = [] {
         std::array<int, 256> t{};
         t.fill(-1);
-        const char* alphabet =
-            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
         for (int i = 0; i < 64; ++i) t[static_cast<unsigned char>(alphabet[i])] = i;
         return t;
     }();
@@ -102,8 +101,8 @@ bool decodeBase64Strict(std::string_view text, std::string& out) {
             out += static_cast<char>((quantum >> bits) & 0xff);
         }
     }
-    if (symbols % 4 == 1) return false;                                   // impossible length
-    if (padding > 0 && (symbols + padding) % 4 != 0) return false;        // wrong padding
+    if (symbols % 4 == 1) return false;                             // impossible length
+    if (padding > 0 && (symbols + padding) % 4 != 0) return false;  // wrong padding
     return true;
 }
 
@@ -119,8 +118,8 @@ Poco::JSON::Object InboundApi::handle(const std::string& nodeId, const Poco::JSO
     if (!recordObject) throw HttpError(400, "field 'record' is missing or not an object");
     CommunicationRecord record = parseReception(*recordObject);
     if (record.nodeId != nodeId) {
-        throw HttpError(403, "node '" + nodeId + "' cannot post receptions of node '" +
-                                 record.nodeId + "'");
+        throw HttpError(
+            403, "node '" + nodeId + "' cannot post receptions of node '" + record.nodeId + "'");
     }
     std::string tiff;
     if (body.has("tiff_base64") && !body.isNull("tiff_base64")) {

@@ -27,7 +27,8 @@ constexpr int64_t kMaxDrainBytes = 8 << 20;
 }  // namespace
 
 Poco::JSON::Object::Ptr readJsonObject(Poco::Net::HTTPServerRequest& request, size_t maxBytes) {
-    if (request.hasContentLength() && request.getContentLength64() > static_cast<int64_t>(maxBytes)) {
+    if (request.hasContentLength() &&
+        request.getContentLength64() > static_cast<int64_t>(maxBytes)) {
         refuseOversize(request.stream(), 0, maxBytes);
     }
     std::string body;
@@ -88,19 +89,22 @@ int64_t requireInt(const Poco::JSON::Object& object, const std::string& field) {
 
 std::string optionalString(const Poco::JSON::Object& object, const std::string& field) {
     if (!object.has(field) || object.isNull(field)) return "";
-    if (!object.get(field).isString()) throw HttpError(400, "field '" + field + "' is not a string");
+    if (!object.get(field).isString())
+        throw HttpError(400, "field '" + field + "' is not a string");
     return object.getValue<std::string>(field);
 }
 
 int64_t optionalInt(const Poco::JSON::Object& object, const std::string& field) {
     if (!object.has(field) || object.isNull(field)) return 0;
-    if (!object.get(field).isInteger()) throw HttpError(400, "field '" + field + "' is not an integer");
+    if (!object.get(field).isInteger())
+        throw HttpError(400, "field '" + field + "' is not an integer");
     return object.getValue<int64_t>(field);
 }
 
 bool optionalBool(const Poco::JSON::Object& object, const std::string& field) {
     if (!object.has(field) || object.isNull(field)) return false;
-    if (!object.get(field).isBoolean()) throw HttpError(400, "field '" + field + "' is not a boolean");
+    if (!object.get(field).isBoolean())
+        throw HttpError(400, "field '" + field + "' is not a boolean");
     return object.getValue<bool>(field);
 }
 

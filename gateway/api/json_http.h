@@ -15,11 +15,12 @@ namespace faxgate::gateway {
 
 // Thrown by handlers; the router turns it into `status` with {"error": message}.
 class HttpError : public std::runtime_error {
-public:
-    HttpError(int status, const std::string& message) : std::runtime_error(message), status_(status) {}
+  public:
+    HttpError(int status, const std::string& message)
+        : std::runtime_error(message), status_(status) {}
     int status() const { return status_; }
 
-private:
+  private:
     int status_;
 };
 

@@ -69,7 +69,7 @@ RouteMatch matchOf(const Object& object, const std::string& path) {
 }
 
 std::string valueOf(const Object& object, const std::string& path) {
-    const std::string value = textField(object, path, "value", std::nullopt);
+    std::string value = textField(object, path, "value", std::nullopt);
     if (value.empty() || value.size() > kMaxRouteValueBytes || hasControlCharacters(value)) {
         badRequest(path + ".value: expected 1 to " + std::to_string(kMaxRouteValueBytes) +
                    " printable characters");
@@ -78,7 +78,7 @@ std::string valueOf(const Object& object, const std::string& path) {
 }
 
 std::string notesOf(const Object& object, const std::string& path) {
-    const std::string notes = textField(object, path, "notes", std::string());
+    std::string notes = textField(object, path, "notes", std::string());
     if (notes.size() > kMaxRouteNotesBytes) {
         badRequest(path + ".notes: longer than " + std::to_string(kMaxRouteNotesBytes) + " bytes");
     }

@@ -48,7 +48,7 @@ bool SettingsHistoryApi::handles(const std::vector<std::string>& path) {
 }
 
 std::string SettingsHistoryApi::scopeOf(const std::string& segment) {
-    const std::string scope = decoded(segment);
+    std::string scope = decoded(segment);
     if (scope == kPriorityScope || scope == kUserNodesScope || scope == kRoutingScope ||
         scope == kGatewayScope || scope == kUsersScope) {
         return scope;

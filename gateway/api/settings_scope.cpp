@@ -109,6 +109,7 @@ Object userJson(const User& user) {
 
 std::string usersDocument(const std::vector<User>& users) {
     std::vector<const User*> sorted;
+    sorted.reserve(users.size());
     for (const User& user : users) sorted.push_back(&user);
     std::sort(sorted.begin(), sorted.end(),
               [](const User* a, const User* b) { return a->id < b->id; });
@@ -138,6 +139,7 @@ std::vector<std::string> priorityOrder(std::vector<Node> nodes) {
         return a.priority != b.priority ? a.priority < b.priority : a.id < b.id;
     });
     std::vector<std::string> order;
+    order.reserve(nodes.size());
     for (const Node& node : nodes) order.push_back(node.id);
     return order;
 }

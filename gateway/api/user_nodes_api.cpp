@@ -41,7 +41,9 @@ void UserNodesApi::registerDocument(const AdminCall& call, const Object& documen
     std::lock_guard<std::mutex> lock(context_.locks.users);
     std::vector<User> users = store.listUsers();
     std::map<std::string, std::string> nodeOfUser;
-    for (const auto& [user, value] : *entries) {
+    for (const auto& entry : *entries) {
+        const std::string& user = entry.first;
+        const Poco::Dynamic::Var& value = entry.second;
         const std::string path = "entries." + forLog(user);
         if (!value.isString()) badRequest(path + ": expected a node ID (\"\" for none)");
         const std::string node = value.toString();

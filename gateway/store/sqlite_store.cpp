@@ -222,7 +222,7 @@ const std::vector<std::vector<std::string>> kMigrations = {
         " users TEXT NOT NULL,"
         " priority INTEGER NOT NULL,"
         " notes TEXT NOT NULL)",
-        "CREATE TABLE routing_default ("
+        "CREATE TABLE routing_default ("  // NOLINT(bugprone-suspicious-missing-comma)
         " position INTEGER PRIMARY KEY,"
         " user TEXT NOT NULL)",
         "CREATE TABLE routing_blocks ("

@@ -121,9 +121,9 @@ class SqliteStore : public Store {
                                                      int64_t uid) override;
     bool setMailboxFlags(const std::string& user, const std::string& folder, int64_t uid,
                          const std::string& flags) override;
-    std::vector<int64_t> expungeMailbox(const std::string& user, const std::string& folder,
-                                        const std::optional<std::vector<int64_t>>& onlyUids)
-        override;
+    std::vector<int64_t> expungeMailbox(
+        const std::string& user, const std::string& folder,
+        const std::optional<std::vector<int64_t>>& onlyUids) override;
     std::optional<int64_t> copyToMailbox(const std::string& user, const std::string& fromFolder,
                                          int64_t uid, const std::string& toFolder) override;
 
@@ -153,8 +153,7 @@ class SqliteStore : public Store {
     std::optional<SettingsVersion> latestSettings(const std::string& scope) override;
     std::optional<SettingsVersion> findSettingsVersion(const std::string& scope,
                                                        int64_t version) override;
-    std::vector<SettingsVersion> listSettingsVersions(const std::string& scope,
-                                                      int limit) override;
+    std::vector<SettingsVersion> listSettingsVersions(const std::string& scope, int limit) override;
     std::map<std::string, std::string> loadSettingsSecrets(const std::string& scope) override;
     void recordNodeSettingsStatus(const NodeSettingsStatus& status) override;
     std::optional<NodeSettingsStatus> findNodeSettingsStatus(const std::string& nodeId) override;

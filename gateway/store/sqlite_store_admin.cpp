@@ -351,11 +351,12 @@ std::vector<SettingsVersion> SqliteStore::listSettingsVersions(const std::string
 void SqliteStore::recordNodeSettingsStatus(const NodeSettingsStatus& status) {
     checkId("recordNodeSettingsStatus", "node ID", status.nodeId);
     writeTransaction("recordNodeSettingsStatus", [&] {
-        session_ << "INSERT INTO node_settings_status (node_id, applied_version, applied_ms,"
-                    " error, error_version) VALUES (?, ?, ?, ?, ?)"
-                    " ON CONFLICT (node_id) DO UPDATE SET applied_version = excluded.applied_version,"
-                    " applied_ms = excluded.applied_ms, error = excluded.error,"
-                    " error_version = excluded.error_version",
+        session_
+            << "INSERT INTO node_settings_status (node_id, applied_version, applied_ms,"
+               " error, error_version) VALUES (?, ?, ?, ?, ?)"
+               " ON CONFLICT (node_id) DO UPDATE SET applied_version = excluded.applied_version,"
+               " applied_ms = excluded.applied_ms, error = excluded.error,"
+               " error_version = excluded.error_version",
             bind(status.nodeId), bind(Int64{status.appliedVersion}), bind(Int64{status.appliedMs}),
             bind(status.error), bind(Int64{status.errorVersion}), now;
     });

@@ -232,6 +232,7 @@ bool SqliteStore::storeReception(const CommunicationRecord& record,
         checkId(operation, "folder", message.folder);
     }
     std::vector<std::string> recipientLists;
+    recipientLists.reserve(mails.size());
     for (const OutboxMail& mail : mails) recipientLists.push_back(checkOutboxMail(operation, mail));
     return writeTransaction(operation, [&] {
         if (!insertRecord(session_, record)) return false;

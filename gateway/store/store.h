@@ -20,19 +20,19 @@
 namespace faxgate::gateway {
 
 class StoreError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
 // A settings change based on a version that is no longer the latest (someone registered
 // another version meanwhile). Nothing was written.
 class SettingsConflict : public StoreError {
-public:
+  public:
     SettingsConflict(const std::string& what, int64_t latestVersion)
         : StoreError(what), latestVersion_(latestVersion) {}
     int64_t latestVersion() const { return latestVersion_; }
 
-private:
+  private:
     int64_t latestVersion_;
 };
 
@@ -43,17 +43,17 @@ struct NewSubmission {
     std::string envelopeFrom;
     std::string subject;
     std::string messageId;
-    std::string rawMessage;          // the bytes as received (after dot-unstuffing)
+    std::string rawMessage;  // the bytes as received (after dot-unstuffing)
     std::vector<std::string> numbers;
     int priority = 0;
-    int64_t killTimeMs = 0;          // job kill time relative to createdMs
+    int64_t killTimeMs = 0;  // job kill time relative to createdMs
     int64_t createdMs = 0;
 };
 
 struct JobFilter {
     std::optional<std::string> owner;
     std::optional<JobState> state;
-    bool activeOnly = false;         // Converting, Queued, RetryWait, Dispatched
+    bool activeOnly = false;  // Converting, Queued, RetryWait, Dispatched
     int limit = 1000;
 };
 
@@ -66,15 +66,15 @@ struct RecordFilter {
     std::optional<std::string> number;     // the remote number, exact
     std::optional<std::string> direction;  // "send" or "receive"
     std::optional<int64_t> jobId;
-    std::optional<int64_t> sinceMs;        // calls started at or after this time
-    std::optional<int64_t> untilMs;        // calls started before this time
+    std::optional<int64_t> sinceMs;  // calls started at or after this time
+    std::optional<int64_t> untilMs;  // calls started before this time
     int limit = 1000;
 };
 
 // The new version of a scope's settings that an audited change creates (docs/settings.md).
 struct SettingsSnapshot {
-    std::string scope;                   // see SettingsVersion
-    std::string document;                // JSON, secrets removed
+    std::string scope;     // see SettingsVersion
+    std::string document;  // JSON, secrets removed
     // When set, the change is refused with SettingsConflict unless this is still the scope's
     // latest version (0 = the scope has no version yet): optimistic locking for editors.
     std::optional<int64_t> baseVersion;
@@ -82,13 +82,13 @@ struct SettingsSnapshot {
 
 // One administrative change: who made it, from where, and what changed.
 struct AuditEntry {
-    int64_t id = 0;                        // assigned by the store, rising
+    int64_t id = 0;  // assigned by the store, rising
     int64_t timeMs = 0;
     std::string adminUser;
     std::string clientAddress;
-    std::string action;                    // "user.add", "node.change", "job.cancel", ...
-    std::string target;                    // the user, node or job concerned
-    std::string changes;                   // JSON object of the changed fields, secrets masked
+    std::string action;   // "user.add", "node.change", "job.cancel", ...
+    std::string target;   // the user, node or job concerned
+    std::string changes;  // JSON object of the changed fields, secrets masked
     // When set, the change also stores this new settings version, in the same transaction.
     std::optional<SettingsSnapshot> snapshot;
     // Other scopes the same change alters (a user's default node is in both "users" and
@@ -97,11 +97,11 @@ struct AuditEntry {
 };
 
 class Store {
-public:
+  public:
     virtual ~Store() = default;
 
     // Users
-    virtual void addUser(const User& user) = 0;           // throws StoreError if it exists
+    virtual void addUser(const User& user) = 0;  // throws StoreError if it exists
     virtual void updateUser(const User& user) = 0;
     virtual std::optional<User> findUser(const std::string& id) = 0;
     virtual std::vector<User> listUsers() = 0;
@@ -115,8 +115,8 @@ public:
     // created in state Converting. All or nothing.
     // With `jobIds`, it also gets each submission's job IDs in the order of its numbers, so
     // the SMTP reply can name them without another read.
-    virtual std::vector<int64_t> commitSubmissions(
-        const std::vector<NewSubmission>& batch, std::vector<std::vector<int64_t>>* jobIds) = 0;
+    virtual std::vector<int64_t> commitSubmissions(const std::vector<NewSubmission>& batch,
+                                                   std::vector<std::vector<int64_t>>* jobIds) = 0;
     std::vector<int64_t> commitSubmissions(const std::vector<NewSubmission>& batch) {
         return commitSubmissions(batch, nullptr);
     }
@@ -127,8 +127,7 @@ public:
     virtual void storeDocument(int64_t submissionId, const std::string& tiff, int pages,
                                int64_t nowMs) = 0;
     // Conversion failed: the submission and all its jobs fail with this reason.
-    virtual void failSubmission(int64_t submissionId, const std::string& reason,
-                                int64_t nowMs) = 0;
+    virtual void failSubmission(int64_t submissionId, const std::string& reason, int64_t nowMs) = 0;
     virtual std::string loadDocument(int64_t submissionId) = 0;
     virtual void markReported(int64_t submissionId) = 0;
 
