@@ -16,6 +16,7 @@ build_packages=(
   libmupdf-dev libmujs-dev libgumbo-dev libopenjp2-7-dev libjbig2dec0-dev
 )
 test_packages=(
+  clang-format clang-tidy
   python3 python3-aiosmtpd python3-pil swaks libnet-ssleay-perl libio-socket-ssl-perl postfix
   poppler-utils libtiff-tools openssl curl isync
   dovecot-imapd mutt

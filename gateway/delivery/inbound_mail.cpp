@@ -89,8 +89,8 @@ InboundMailComposer::InboundMailComposer(InboundMailOptions options)
 
 std::string InboundMailComposer::subjectFor(const CommunicationRecord& record) {
     const std::string csid = cleanLine(record.remoteCsid, 40);
-    const std::string caller = cleanLine(
-        record.callerNumber.empty() ? record.number : record.callerNumber, 40);
+    const std::string caller =
+        cleanLine(record.callerNumber.empty() ? record.number : record.callerNumber, 40);
     std::string sender;
     if (!csid.empty() && !caller.empty() && csid != caller) {
         sender = csid + " (" + caller + ")";
@@ -116,11 +116,11 @@ std::string InboundMailComposer::attachmentBaseName(const CommunicationRecord& r
 
 std::string InboundMailComposer::compose(const CommunicationRecord& record, const User& user,
                                          const FaxImages& images, int64_t nowMs) const {
-    const std::string toAddress = !user.email.empty() ? user.email
-                                                      : user.id + "@" + options_.hostname;
+    const std::string toAddress =
+        !user.email.empty() ? user.email : user.id + "@" + options_.hostname;
     if (!isPlainAddress(toAddress)) {
-        throw std::invalid_argument("inbound mail: address '" + toAddress + "' of user " +
-                                    user.id + " is not a plain address");
+        throw std::invalid_argument("inbound mail: address '" + toAddress + "' of user " + user.id +
+                                    " is not a plain address");
     }
     const bool hasImage = record.result != "failed" && !images.tiff.empty();
     const bool wantPdf = user.attachmentFormat != "tiff";
@@ -143,9 +143,9 @@ std::string InboundMailComposer::compose(const CommunicationRecord& record, cons
     values["called"] = orDash(record.calledNumber);
     values["line"] = orDash(record.line);
     values["node"] = orDash(record.nodeId);
-    values["pages"] = record.pagesTotal > record.pages
-                          ? std::to_string(record.pages) + " of " + std::to_string(record.pagesTotal)
-                          : std::to_string(record.pages);
+    values["pages"] = record.pagesTotal > record.pages ? std::to_string(record.pages) + " of " +
+                                                             std::to_string(record.pagesTotal)
+                                                       : std::to_string(record.pages);
     values["duration"] = readableDuration(record.durationMs);
     values["bit_rate"] = record.bitRate > 0 ? std::to_string(record.bitRate) + " bit/s" : dash;
     values["ecm"] = record.ecm ? "yes" : "no";

@@ -7,14 +7,14 @@ namespace faxgate::gateway {
 
 struct ImapMessage::Part {
     struct Field {
-        std::string name;     // as written
-        size_t start = 0;     // first byte of the field's first line
-        size_t end = 0;       // after the field's last line break
-        std::string value;    // unfolded, trimmed
+        std::string name;   // as written
+        size_t start = 0;   // first byte of the field's first line
+        size_t end = 0;     // after the field's last line break
+        std::string value;  // unfolded, trimmed
     };
-    size_t start = 0;         // first header byte
-    size_t bodyStart = 0;     // first body byte (after the blank line)
-    size_t end = 0;           // after the last body byte
+    size_t start = 0;      // first header byte
+    size_t bodyStart = 0;  // first body byte (after the blank line)
+    size_t end = 0;        // after the last body byte
     std::vector<Field> fields;
     std::string type = "text";
     std::string subtype = "plain";
@@ -179,9 +179,8 @@ class Walker {
             const size_t lineEnd = (lf == std::string::npos || lf >= part.end) ? part.end : lf + 1;
             if (data_.compare(pos, delimiter.size(), delimiter) == 0 &&
                 pos + delimiter.size() <= part.end) {
-                const std::string_view after =
-                    std::string_view(data_).substr(pos + delimiter.size(),
-                                                   lineEnd - pos - delimiter.size());
+                const std::string_view after = std::string_view(data_).substr(
+                    pos + delimiter.size(), lineEnd - pos - delimiter.size());
                 const bool closing = after.substr(0, 2) == "--";
                 if (closing || trim(after).empty()) {
                     if (partStart != std::string::npos) {
@@ -198,8 +197,7 @@ class Walker {
             }
             pos = lineEnd;
         }
-        if (partStart != std::string::npos && partStart < part.end &&
-            parts_ < kMaxImapMimeParts) {
+        if (partStart != std::string::npos && partStart < part.end && parts_ < kMaxImapMimeParts) {
             // No closing delimiter: the last part runs to the end.
             part.children.push_back(parse(partStart, part.end, depth + 1, digest));
         }
@@ -229,15 +227,22 @@ std::string addressList(std::string_view value) {
     for (size_t i = 0; i <= value.size(); ++i) {
         const char c = i < value.size() ? value[i] : ',';
         if (quoted) {
-            if (c == '\\') ++i;
-            else if (c == '"') quoted = false;
+            if (c == '\\')
+                ++i;
+            else if (c == '"')
+                quoted = false;
             continue;
         }
-        if (c == '"') quoted = true;
-        else if (c == '<') ++angle;
-        else if (c == '>' && angle > 0) --angle;
-        else if (c == '(') ++paren;
-        else if (c == ')' && paren > 0) --paren;
+        if (c == '"')
+            quoted = true;
+        else if (c == '<')
+            ++angle;
+        else if (c == '>' && angle > 0)
+            --angle;
+        else if (c == '(')
+            ++paren;
+        else if (c == ')' && paren > 0)
+            --paren;
         else if ((c == ',' || c == ';') && angle == 0 && paren == 0) {
             entries.push_back(value.substr(start, i - start));
             start = i + 1;
@@ -249,8 +254,7 @@ std::string addressList(std::string_view value) {
         entry = trim(entry);
         // A group "name: a@b" -> drop the group name.
         const size_t colon = entry.find(':');
-        if (colon != std::string_view::npos && entry.find('"') > colon &&
-            entry.find('<') > colon)
+        if (colon != std::string_view::npos && entry.find('"') > colon && entry.find('<') > colon)
             entry = trim(entry.substr(colon + 1));
         if (entry.empty()) continue;
         std::string name;
@@ -258,9 +262,9 @@ std::string addressList(std::string_view value) {
         const size_t open = entry.rfind('<');
         if (open != std::string_view::npos) {
             const size_t close = entry.find('>', open);
-            address = std::string(trim(entry.substr(open + 1, close == std::string_view::npos
-                                                                  ? std::string_view::npos
-                                                                  : close - open - 1)));
+            address = std::string(
+                trim(entry.substr(open + 1, close == std::string_view::npos ? std::string_view::npos
+                                                                            : close - open - 1)));
             std::string_view display = trim(entry.substr(0, open));
             if (display.size() >= 2 && display.front() == '"' && display.back() == '"') {
                 display = display.substr(1, display.size() - 2);
@@ -285,8 +289,8 @@ std::string addressList(std::string_view value) {
         const size_t at = address.rfind('@');
         const std::string mailbox = at == std::string::npos ? address : address.substr(0, at);
         const std::string host = at == std::string::npos ? std::string() : address.substr(at + 1);
-        out += "(" + imapNString(name) + " NIL " + imapNString(mailbox) + " " +
-               imapNString(host) + ")";
+        out += "(" + imapNString(name) + " NIL " + imapNString(mailbox) + " " + imapNString(host) +
+               ")";
     }
     return out.empty() ? "NIL" : "(" + out + ")";
 }
@@ -297,11 +301,11 @@ std::string envelopeOf(const Part& part) {
         const std::string list = addressList(part.value(name));
         return list == "NIL" ? from : list;
     };
-    return "(" + imapNString(part.value("Date")) + " " + imapNString(part.value("Subject")) +
-           " " + from + " " + orFrom("Sender") + " " + orFrom("Reply-To") + " " +
+    return "(" + imapNString(part.value("Date")) + " " + imapNString(part.value("Subject")) + " " +
+           from + " " + orFrom("Sender") + " " + orFrom("Reply-To") + " " +
            addressList(part.value("To")) + " " + addressList(part.value("Cc")) + " " +
-           addressList(part.value("Bcc")) + " " + imapNString(part.value("In-Reply-To")) +
-           " " + imapNString(part.value("Message-ID")) + ")";
+           addressList(part.value("Bcc")) + " " + imapNString(part.value("In-Reply-To")) + " " +
+           imapNString(part.value("Message-ID")) + ")";
 }
 
 std::string disposition(const Part& part) {
@@ -351,9 +355,9 @@ std::string structureOf(const std::string& data, const Part& part, bool extensib
     std::string encoding = part.value("Content-Transfer-Encoding");
     encoding = encoding.empty() ? "7BIT" : imapUpper(encoding);
     std::string out = "(" + imapString(imapUpper(type)) + " " + imapString(imapUpper(subtype)) +
-                      " " + quoteList(params) + " " + imapNString(part.value("Content-ID")) +
-                      " " + imapNString(part.value("Content-Description")) + " " +
-                      imapString(encoding) + " " + std::to_string(body.size());
+                      " " + quoteList(params) + " " + imapNString(part.value("Content-ID")) + " " +
+                      imapNString(part.value("Content-Description")) + " " + imapString(encoding) +
+                      " " + std::to_string(body.size());
     if (part.isMessage() && part.embedded) {
         out += " " + envelopeOf(*part.embedded) + " " +
                structureOf(data, *part.embedded, extensible) + " " +
@@ -396,9 +400,9 @@ std::string headerFields(const std::string& data, const Part& part,
                          const std::vector<std::string>& names, bool matching) {
     std::string out;
     for (const Part::Field& field : part.fields) {
-        const bool listed =
-            std::any_of(names.begin(), names.end(),
-                        [&](const std::string& name) { return imapEqualsIgnoreCase(name, field.name); });
+        const bool listed = std::any_of(names.begin(), names.end(), [&](const std::string& name) {
+            return imapEqualsIgnoreCase(name, field.name);
+        });
         if (listed == matching) out.append(data, field.start, field.end - field.start);
     }
     return out + "\r\n";
@@ -461,12 +465,18 @@ std::string ImapMessage::section(const ImapSection& section) const {
     using Text = ImapSection::Text;
     if (section.part.empty()) {
         switch (section.text) {
-            case Text::Full: return data_;
-            case Text::Header: return std::string(header());
-            case Text::Text: return std::string(text());
-            case Text::HeaderFields: return headerFields(data_, *root_, section.fields, true);
-            case Text::HeaderFieldsNot: return headerFields(data_, *root_, section.fields, false);
-            case Text::Mime: return {};
+            case Text::Full:
+                return data_;
+            case Text::Header:
+                return std::string(header());
+            case Text::Text:
+                return std::string(text());
+            case Text::HeaderFields:
+                return headerFields(data_, *root_, section.fields, true);
+            case Text::HeaderFieldsNot:
+                return headerFields(data_, *root_, section.fields, false);
+            case Text::Mime:
+                return {};
         }
         return {};
     }
@@ -478,17 +488,23 @@ std::string ImapMessage::section(const ImapSection& section) const {
             return data_.substr(part->bodyStart, part->end - part->bodyStart);
         case Text::Mime:
             return data_.substr(part->start, part->bodyStart - part->start);
-        default: break;
+        default:
+            break;
     }
     // HEADER / TEXT / HEADER.FIELDS of a part apply to the message inside message/rfc822.
     if (!part->isMessage() || !part->embedded) return {};
     const Part& inner = *part->embedded;
     switch (section.text) {
-        case Text::Header: return data_.substr(inner.start, inner.bodyStart - inner.start);
-        case Text::Text: return data_.substr(inner.bodyStart, inner.end - inner.bodyStart);
-        case Text::HeaderFields: return headerFields(data_, inner, section.fields, true);
-        case Text::HeaderFieldsNot: return headerFields(data_, inner, section.fields, false);
-        default: return {};
+        case Text::Header:
+            return data_.substr(inner.start, inner.bodyStart - inner.start);
+        case Text::Text:
+            return data_.substr(inner.bodyStart, inner.end - inner.bodyStart);
+        case Text::HeaderFields:
+            return headerFields(data_, inner, section.fields, true);
+        case Text::HeaderFieldsNot:
+            return headerFields(data_, inner, section.fields, false);
+        default:
+            return {};
     }
 }
 

@@ -19,8 +19,8 @@
 
 namespace faxgate::gateway {
 
-inline constexpr size_t kMaxImapMimeDepth = 20;     // nested multiparts / messages
-inline constexpr size_t kMaxImapMimeParts = 1000;   // parts in one message
+inline constexpr size_t kMaxImapMimeDepth = 20;    // nested multiparts / messages
+inline constexpr size_t kMaxImapMimeParts = 1000;  // parts in one message
 
 // Formats `text` as an IMAP string: quoted when it is printable 7-bit, else a literal.
 std::string imapString(std::string_view text);

@@ -78,8 +78,8 @@ class Tokenizer {
     // A tag or command name: atom characters without '+' / brackets.
     bool readWord(std::string& out, const char* what) {
         const size_t start = pos_;
-        while (!atEnd() && isAtomChar(peek()) && peek() != '+' && peek() != '[' &&
-               peek() != ']' && peek() != '%' && peek() != '*')
+        while (!atEnd() && isAtomChar(peek()) && peek() != '+' && peek() != '[' && peek() != ']' &&
+               peek() != '%' && peek() != '*')
             ++pos_;
         if (pos_ == start) return fail(std::string("missing ") + what);
         out.assign(text_.substr(start, pos_ - start));
@@ -141,7 +141,8 @@ class Tokenizer {
         const size_t close = text_.find('}', pos_);
         if (close == std::string_view::npos) return fail("invalid literal");
         const LiteralHeader header = literalAtEnd(text_.substr(pos_, close - pos_ + 1));
-        if (!header.valid || text_.substr(pos_, close - pos_ + 1).find('{', 1) != std::string_view::npos)
+        if (!header.valid ||
+            text_.substr(pos_, close - pos_ + 1).find('{', 1) != std::string_view::npos)
             return fail("invalid literal");
         pos_ = close + 1;
         if (text_.substr(pos_, 2) != "\r\n") return fail("literal not followed by CRLF");
@@ -375,10 +376,17 @@ std::string ImapSection::label() const {
         label += keyword;
     };
     switch (text) {
-        case Text::Full: break;
-        case Text::Header: add("HEADER"); break;
-        case Text::Text: add("TEXT"); break;
-        case Text::Mime: add("MIME"); break;
+        case Text::Full:
+            break;
+        case Text::Header:
+            add("HEADER");
+            break;
+        case Text::Text:
+            add("TEXT");
+            break;
+        case Text::Mime:
+            add("MIME");
+            break;
         case Text::HeaderFields:
         case Text::HeaderFieldsNot: {
             add(text == Text::HeaderFields ? "HEADER.FIELDS" : "HEADER.FIELDS.NOT");
@@ -432,13 +440,19 @@ bool parseSection(std::string_view spec, ImapSection& section, std::string& erro
     if (rest.empty()) return true;
     const size_t space = rest.find(' ');
     const std::string keyword = imapUpper(rest.substr(0, space));
-    if (keyword == "HEADER") section.text = ImapSection::Text::Header;
-    else if (keyword == "TEXT") section.text = ImapSection::Text::Text;
-    else if (keyword == "MIME" && !section.part.empty()) section.text = ImapSection::Text::Mime;
-    else if (keyword == "HEADER.FIELDS") section.text = ImapSection::Text::HeaderFields;
-    else if (keyword == "HEADER.FIELDS.NOT") section.text = ImapSection::Text::HeaderFieldsNot;
+    if (keyword == "HEADER")
+        section.text = ImapSection::Text::Header;
+    else if (keyword == "TEXT")
+        section.text = ImapSection::Text::Text;
+    else if (keyword == "MIME" && !section.part.empty())
+        section.text = ImapSection::Text::Mime;
+    else if (keyword == "HEADER.FIELDS")
+        section.text = ImapSection::Text::HeaderFields;
+    else if (keyword == "HEADER.FIELDS.NOT")
+        section.text = ImapSection::Text::HeaderFieldsNot;
     else {
-        error = "unknown section '" + std::string(rest.substr(0, std::min<size_t>(space, 40))) + "'";
+        error =
+            "unknown section '" + std::string(rest.substr(0, std::min<size_t>(space, 40))) + "'";
         return false;
     }
     const bool wantsFields = section.text == ImapSection::Text::HeaderFields ||
@@ -488,16 +502,26 @@ bool parseFetchAtom(const std::string& text, std::vector<ImapFetchItem>& items,
     ImapFetchItem item;
     using Kind = ImapFetchItem::Kind;
     if (bracket == std::string::npos) {
-        if (name == "FLAGS") item.kind = Kind::Flags;
-        else if (name == "UID") item.kind = Kind::Uid;
-        else if (name == "INTERNALDATE") item.kind = Kind::InternalDate;
-        else if (name == "RFC822.SIZE") item.kind = Kind::Rfc822Size;
-        else if (name == "ENVELOPE") item.kind = Kind::Envelope;
-        else if (name == "BODYSTRUCTURE") item.kind = Kind::BodyStructure;
-        else if (name == "BODY") item.kind = Kind::Body;
-        else if (name == "RFC822") item.kind = Kind::Rfc822;
-        else if (name == "RFC822.HEADER") item.kind = Kind::Rfc822Header;
-        else if (name == "RFC822.TEXT") item.kind = Kind::Rfc822Text;
+        if (name == "FLAGS")
+            item.kind = Kind::Flags;
+        else if (name == "UID")
+            item.kind = Kind::Uid;
+        else if (name == "INTERNALDATE")
+            item.kind = Kind::InternalDate;
+        else if (name == "RFC822.SIZE")
+            item.kind = Kind::Rfc822Size;
+        else if (name == "ENVELOPE")
+            item.kind = Kind::Envelope;
+        else if (name == "BODYSTRUCTURE")
+            item.kind = Kind::BodyStructure;
+        else if (name == "BODY")
+            item.kind = Kind::Body;
+        else if (name == "RFC822")
+            item.kind = Kind::Rfc822;
+        else if (name == "RFC822.HEADER")
+            item.kind = Kind::Rfc822Header;
+        else if (name == "RFC822.TEXT")
+            item.kind = Kind::Rfc822Text;
         else {
             error = "unknown FETCH attribute '" + text.substr(0, 40) + "'";
             return false;
@@ -516,8 +540,8 @@ bool parseFetchAtom(const std::string& text, std::vector<ImapFetchItem>& items,
         error = "missing ']'";
         return false;
     }
-    if (!parseSection(std::string_view(text).substr(bracket + 1, close - bracket - 1),
-                      item.section, error))
+    if (!parseSection(std::string_view(text).substr(bracket + 1, close - bracket - 1), item.section,
+                      error))
         return false;
     const std::string_view rest = std::string_view(text).substr(close + 1);
     if (!rest.empty()) {

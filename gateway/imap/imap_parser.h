@@ -33,11 +33,11 @@ struct ImapReaderLimits {
 class ImapCommandReader {
   public:
     enum class Status {
-        NeedMore,          // no complete command buffered yet
-        Command,           // `command` holds one command
-        Continuation,      // a synchronising literal was announced: send "+ ..." now
-        LineTooLong,       // a line exceeded maxLineBytes; it is being skipped
-        LiteralTooLarge,   // a literal exceeded maxLiteralBytes; `command` holds the line so far
+        NeedMore,         // no complete command buffered yet
+        Command,          // `command` holds one command
+        Continuation,     // a synchronising literal was announced: send "+ ..." now
+        LineTooLong,      // a line exceeded maxLineBytes; it is being skipped
+        LiteralTooLarge,  // a literal exceeded maxLiteralBytes; `command` holds the line so far
     };
 
     explicit ImapCommandReader(const ImapReaderLimits& limits);
@@ -67,8 +67,8 @@ class ImapCommandReader {
 struct ImapValue {
     enum class Kind { Atom, String, List };
     Kind kind = Kind::Atom;
-    std::string text;               // Atom and String
-    std::vector<ImapValue> items;   // List
+    std::string text;              // Atom and String
+    std::vector<ImapValue> items;  // List
 
     bool isAtom() const { return kind == Kind::Atom; }
     bool isList() const { return kind == Kind::List; }
@@ -79,19 +79,19 @@ struct ImapValue {
 
 struct ImapCommand {
     std::string tag;
-    std::string name;               // upper case: "FETCH", "UID", ...
+    std::string name;  // upper case: "FETCH", "UID", ...
     std::vector<ImapValue> args;
 };
 
 struct ImapParseLimits {
-    size_t maxDepth = 16;          // nested parentheses
-    size_t maxItems = 10000;       // values in the whole command
+    size_t maxDepth = 16;     // nested parentheses
+    size_t maxItems = 10000;  // values in the whole command
 };
 
 struct ImapParseResult {
     std::optional<ImapCommand> command;
-    std::string tag;               // set whenever a tag could be read, also on errors
-    std::string error;             // why the command is refused (empty when command is set)
+    std::string tag;    // set whenever a tag could be read, also on errors
+    std::string error;  // why the command is refused (empty when command is set)
 };
 
 // Parses one command as handed out by ImapCommandReader.
@@ -118,21 +118,30 @@ std::optional<ImapSequenceSet> parseImapSequenceSet(std::string_view text);
 
 struct ImapSection {
     enum class Text { Full, Header, HeaderFields, HeaderFieldsNot, Text, Mime };
-    std::vector<int> part;              // 1.2 -> {1, 2}; empty = the whole message
+    std::vector<int> part;  // 1.2 -> {1, 2}; empty = the whole message
     Text text = Text::Full;
-    std::vector<std::string> fields;    // HEADER.FIELDS (...), upper case
+    std::vector<std::string> fields;  // HEADER.FIELDS (...), upper case
     // As it appears in the response: "1.2.HEADER.FIELDS (SUBJECT FROM)".
     std::string label() const;
 };
 
 struct ImapFetchItem {
     enum class Kind {
-        Flags, Uid, InternalDate, Rfc822Size, Envelope, BodyStructure, Body, BodySection,
-        Rfc822, Rfc822Header, Rfc822Text
+        Flags,
+        Uid,
+        InternalDate,
+        Rfc822Size,
+        Envelope,
+        BodyStructure,
+        Body,
+        BodySection,
+        Rfc822,
+        Rfc822Header,
+        Rfc822Text
     };
     Kind kind = Kind::Flags;
-    ImapSection section;                // BodySection
-    bool peek = false;                  // BODY.PEEK[...]
+    ImapSection section;                                   // BodySection
+    bool peek = false;                                     // BODY.PEEK[...]
     std::optional<std::pair<uint32_t, uint32_t>> partial;  // <start.length>
 };
 

@@ -106,11 +106,16 @@ std::optional<std::string> decodeBase64(std::string_view text) {
     size_t padding = 0;
     for (char c : text) {
         int value;
-        if (c >= 'A' && c <= 'Z') value = c - 'A';
-        else if (c >= 'a' && c <= 'z') value = c - 'a' + 26;
-        else if (c >= '0' && c <= '9') value = c - '0' + 52;
-        else if (c == '+') value = 62;
-        else if (c == '/') value = 63;
+        if (c >= 'A' && c <= 'Z')
+            value = c - 'A';
+        else if (c >= 'a' && c <= 'z')
+            value = c - 'a' + 26;
+        else if (c >= '0' && c <= '9')
+            value = c - '0' + 52;
+        else if (c == '+')
+            value = 62;
+        else if (c == '/')
+            value = 63;
         else if (c == '=') {
             ++padding;
             continue;
@@ -185,13 +190,31 @@ int64_t ImapRecentRegistry::peek(const std::string& user, const std::string& fol
 
 struct ImapSession::SearchKey {
     enum class Op {
-        All, HasFlag, LacksFlag, New, Old, Recent, Header, Text, Body, Since, Before, On,
-        Larger, Smaller, Uid, Sequence, Not, Or, And, Nothing
+        All,
+        HasFlag,
+        LacksFlag,
+        New,
+        Old,
+        Recent,
+        Header,
+        Text,
+        Body,
+        Since,
+        Before,
+        On,
+        Larger,
+        Smaller,
+        Uid,
+        Sequence,
+        Not,
+        Or,
+        And,
+        Nothing
     };
     Op op = Op::All;
-    std::string name;     // flag or header field
-    std::string value;    // string to look for
-    int64_t number = 0;   // date (days) or size
+    std::string name;    // flag or header field
+    std::string value;   // string to look for
+    int64_t number = 0;  // date (days) or size
     ImapSequenceSet set;
     std::vector<std::unique_ptr<SearchKey>> children;
 };
@@ -393,9 +416,9 @@ ImapAction ImapSession::dispatch(const ImapCommand& command, std::string& out) {
             return ImapAction::None;
         }
         static const std::set<std::string> kNeedAuth = {
-            "SELECT", "EXAMINE", "CREATE", "DELETE", "RENAME", "SUBSCRIBE", "UNSUBSCRIBE",
-            "LIST", "LSUB", "STATUS", "APPEND", "IDLE", "CLOSE", "UNSELECT", "EXPUNGE",
-            "SEARCH", "FETCH", "STORE", "COPY", "UID"};
+            "SELECT",  "EXAMINE", "CREATE", "DELETE", "RENAME", "SUBSCRIBE", "UNSUBSCRIBE",
+            "LIST",    "LSUB",    "STATUS", "APPEND", "IDLE",   "CLOSE",     "UNSELECT",
+            "EXPUNGE", "SEARCH",  "FETCH",  "STORE",  "COPY",   "UID"};
         if (kNeedAuth.count(name)) {
             bad(tag, name + " needs authentication first", out);
         } else {
@@ -501,11 +524,16 @@ ImapAction ImapSession::dispatch(const ImapCommand& command, std::string& out) {
             return ImapAction::None;
         }
     }
-    if (sub == "FETCH") fetch(tag, rest, byUid, out);
-    else if (sub == "STORE") store(tag, rest, byUid, out);
-    else if (sub == "COPY") copy(tag, rest, byUid, out);
-    else if (sub == "SEARCH") search(tag, rest, byUid, out);
-    else bad(tag, "Unknown UID command", out);
+    if (sub == "FETCH")
+        fetch(tag, rest, byUid, out);
+    else if (sub == "STORE")
+        store(tag, rest, byUid, out);
+    else if (sub == "COPY")
+        copy(tag, rest, byUid, out);
+    else if (sub == "SEARCH")
+        search(tag, rest, byUid, out);
+    else
+        bad(tag, "Unknown UID command", out);
     return ImapAction::None;
 }
 
@@ -594,10 +622,11 @@ void ImapSession::list(const ImapCommand& command, bool lsub, std::string& out) 
     } else {
         const std::string full = args[0].text + pattern;
         for (const std::string& folder : kFolders) {
-            const bool matches = folder == "INBOX"
-                                     ? matchesPattern("INBOX", imapUpper(full.substr(0, 5)) +
-                                                                   full.substr(std::min<size_t>(5, full.size())))
-                                     : matchesPattern(folder, full);
+            const bool matches =
+                folder == "INBOX"
+                    ? matchesPattern("INBOX", imapUpper(full.substr(0, 5)) +
+                                                  full.substr(std::min<size_t>(5, full.size())))
+                    : matchesPattern(folder, full);
             if (matches)
                 out += crlf(std::string("* ") + label + " (\\HasNoChildren) \"/\" " +
                             imapString(folder));
@@ -621,8 +650,8 @@ void ImapSession::select(const ImapCommand& command, bool readOnly, std::string&
     uidValidity_ = store_.mailboxUidValidity(user_, *folder);
     const int64_t uidNext = store_.mailboxUidNext(user_, *folder);
     const std::vector<MailboxMessage> headers = store_.listMailboxHeaders(user_, *folder);
-    const int64_t firstRecent = readOnly ? recent_.peek(user_, *folder)
-                                         : recent_.claim(user_, *folder, uidNext);
+    const int64_t firstRecent =
+        readOnly ? recent_.peek(user_, *folder) : recent_.claim(user_, *folder, uidNext);
     folder_ = folder;
     readOnly_ = readOnly;
     size_t recentCount = 0;
@@ -644,12 +673,11 @@ void ImapSession::select(const ImapCommand& command, bool readOnly, std::string&
                 ")] Flags permitted");
     out += crlf("* " + std::to_string(messages_.size()) + " EXISTS");
     out += crlf("* " + std::to_string(recentCount) + " RECENT");
-    if (firstUnseen)
-        out += crlf("* OK [UNSEEN " + std::to_string(*firstUnseen) + "] First unseen");
+    if (firstUnseen) out += crlf("* OK [UNSEEN " + std::to_string(*firstUnseen) + "] First unseen");
     out += crlf("* OK [UIDVALIDITY " + std::to_string(uidValidity_) + "] UIDs valid");
     out += crlf("* OK [UIDNEXT " + std::to_string(uidNext) + "] Predicted next UID");
-    out += crlf(command.tag + (readOnly ? " OK [READ-ONLY] " : " OK [READ-WRITE] ") +
-                command.name + " completed");
+    out += crlf(command.tag + (readOnly ? " OK [READ-ONLY] " : " OK [READ-WRITE] ") + command.name +
+                " completed");
 }
 
 void ImapSession::status(const ImapCommand& command, std::string& out) {
@@ -784,7 +812,8 @@ std::shared_ptr<const ImapMessage> ImapSession::message(const Entry& entry) {
     for (const auto& [uid, cached] : cache_) {
         if (uid == entry.uid) return cached;
     }
-    const std::optional<MailboxMessage> loaded = store_.loadMailboxMessage(user_, *folder_, entry.uid);
+    const std::optional<MailboxMessage> loaded =
+        store_.loadMailboxMessage(user_, *folder_, entry.uid);
     if (!loaded) return nullptr;
     auto parsed = std::make_shared<const ImapMessage>(loaded->data);
     cache_.emplace_back(entry.uid, parsed);
@@ -870,17 +899,31 @@ void ImapSession::fetch(const std::string& tag, const std::vector<ImapValue>& ar
                     // Filled in below, once \Seen is known.
                     add("\x01");
                     break;
-                case Kind::Uid: add("UID " + std::to_string(entry.uid)); break;
-                case Kind::InternalDate: add("INTERNALDATE " + internalDate(entry.internalDateMs)); break;
-                case Kind::Rfc822Size: add("RFC822.SIZE " + std::to_string(entry.size)); break;
-                case Kind::Envelope: add("ENVELOPE " + body->envelope()); break;
-                case Kind::BodyStructure: add("BODYSTRUCTURE " + body->bodyStructure(true)); break;
-                case Kind::Body: add("BODY " + body->bodyStructure(false)); break;
+                case Kind::Uid:
+                    add("UID " + std::to_string(entry.uid));
+                    break;
+                case Kind::InternalDate:
+                    add("INTERNALDATE " + internalDate(entry.internalDateMs));
+                    break;
+                case Kind::Rfc822Size:
+                    add("RFC822.SIZE " + std::to_string(entry.size));
+                    break;
+                case Kind::Envelope:
+                    add("ENVELOPE " + body->envelope());
+                    break;
+                case Kind::BodyStructure:
+                    add("BODYSTRUCTURE " + body->bodyStructure(true));
+                    break;
+                case Kind::Body:
+                    add("BODY " + body->bodyStructure(false));
+                    break;
                 case Kind::Rfc822:
                     markSeen();
                     add("RFC822 " + literal(body->data()));
                     break;
-                case Kind::Rfc822Header: add("RFC822.HEADER " + literal(body->header())); break;
+                case Kind::Rfc822Header:
+                    add("RFC822.HEADER " + literal(body->header()));
+                    break;
                 case Kind::Rfc822Text:
                     markSeen();
                     add("RFC822.TEXT " + literal(body->text()));
@@ -905,8 +948,7 @@ void ImapSession::fetch(const std::string& tag, const std::vector<ImapValue>& ar
             if (!flagsListed) add("\x01");
         }
         const size_t marker = response.find('\x01');
-        if (marker != std::string::npos)
-            response.replace(marker, 1, "FLAGS " + flagList(entry));
+        if (marker != std::string::npos) response.replace(marker, 1, "FLAGS " + flagList(entry));
         out += "* " + std::to_string(index + 1) + " FETCH (" + response + ")\r\n";
     }
     if (missing) {
@@ -1028,8 +1070,8 @@ void ImapSession::copy(const std::string& tag, const std::vector<ImapValue>& arg
         return;
     }
     const uint32_t validity = store_.mailboxUidValidity(user_, *target);
-    out += crlf(tag + " OK [COPYUID " + std::to_string(validity) + " " + uidSetText(sources) +
-                " " + uidSetText(copies) + "] COPY completed");
+    out += crlf(tag + " OK [COPYUID " + std::to_string(validity) + " " + uidSetText(sources) + " " +
+                uidSetText(copies) + "] COPY completed");
 }
 
 void ImapSession::expunge(const std::string& tag, const std::optional<ImapSequenceSet>& uids,
@@ -1121,20 +1163,34 @@ void ImapSession::search(const std::string& tag, const std::vector<ImapValue>& a
             key->op = op;
             key->name = flagName;
         };
-        if (name == "ALL") key->op = Op::All;
-        else if (name == "SEEN") flag(Op::HasFlag, "\\Seen");
-        else if (name == "UNSEEN") flag(Op::LacksFlag, "\\Seen");
-        else if (name == "DELETED") flag(Op::HasFlag, "\\Deleted");
-        else if (name == "UNDELETED") flag(Op::LacksFlag, "\\Deleted");
-        else if (name == "FLAGGED") flag(Op::HasFlag, "\\Flagged");
-        else if (name == "UNFLAGGED") flag(Op::LacksFlag, "\\Flagged");
-        else if (name == "ANSWERED") flag(Op::HasFlag, "\\Answered");
-        else if (name == "UNANSWERED") flag(Op::LacksFlag, "\\Answered");
-        else if (name == "DRAFT") flag(Op::HasFlag, "\\Draft");
-        else if (name == "UNDRAFT") flag(Op::LacksFlag, "\\Draft");
-        else if (name == "NEW") key->op = Op::New;
-        else if (name == "OLD") key->op = Op::Old;
-        else if (name == "RECENT") key->op = Op::Recent;
+        if (name == "ALL")
+            key->op = Op::All;
+        else if (name == "SEEN")
+            flag(Op::HasFlag, "\\Seen");
+        else if (name == "UNSEEN")
+            flag(Op::LacksFlag, "\\Seen");
+        else if (name == "DELETED")
+            flag(Op::HasFlag, "\\Deleted");
+        else if (name == "UNDELETED")
+            flag(Op::LacksFlag, "\\Deleted");
+        else if (name == "FLAGGED")
+            flag(Op::HasFlag, "\\Flagged");
+        else if (name == "UNFLAGGED")
+            flag(Op::LacksFlag, "\\Flagged");
+        else if (name == "ANSWERED")
+            flag(Op::HasFlag, "\\Answered");
+        else if (name == "UNANSWERED")
+            flag(Op::LacksFlag, "\\Answered");
+        else if (name == "DRAFT")
+            flag(Op::HasFlag, "\\Draft");
+        else if (name == "UNDRAFT")
+            flag(Op::LacksFlag, "\\Draft");
+        else if (name == "NEW")
+            key->op = Op::New;
+        else if (name == "OLD")
+            key->op = Op::Old;
+        else if (name == "RECENT")
+            key->op = Op::Recent;
         else if (name == "KEYWORD" || name == "UNKEYWORD") {
             if (!argument()) return nullptr;
             key->op = name == "KEYWORD" ? Op::Nothing : Op::All;  // no keywords are stored
@@ -1246,19 +1302,27 @@ void ImapSession::search(const std::string& tag, const std::vector<ImapValue>& a
             return body.get();
         };
         switch (key.op) {
-            case Op::All: return true;
-            case Op::Nothing: return false;
-            case Op::HasFlag: return entry.flags.count(key.name) > 0;
-            case Op::LacksFlag: return entry.flags.count(key.name) == 0;
-            case Op::New: return entry.recent && !entry.flags.count("\\Seen");
-            case Op::Old: return !entry.recent;
-            case Op::Recent: return entry.recent;
+            case Op::All:
+                return true;
+            case Op::Nothing:
+                return false;
+            case Op::HasFlag:
+                return entry.flags.count(key.name) > 0;
+            case Op::LacksFlag:
+                return entry.flags.count(key.name) == 0;
+            case Op::New:
+                return entry.recent && !entry.flags.count("\\Seen");
+            case Op::Old:
+                return !entry.recent;
+            case Op::Recent:
+                return entry.recent;
             case Op::Header: {
                 const ImapMessage* m = loaded();
                 if (!m) return false;
                 const std::string value = m->headerValue(key.name);
-                if (key.value.empty()) return !m->headerValue(key.name).empty() ||
-                                              containsIgnoreCase(m->header(), key.name + ":");
+                if (key.value.empty())
+                    return !m->headerValue(key.name).empty() ||
+                           containsIgnoreCase(m->header(), key.name + ":");
                 return containsIgnoreCase(value, key.value);
             }
             case Op::Text: {
@@ -1269,14 +1333,22 @@ void ImapSession::search(const std::string& tag, const std::vector<ImapValue>& a
                 const ImapMessage* m = loaded();
                 return m && containsIgnoreCase(m->text(), key.value);
             }
-            case Op::Since: return dayOf(entry.internalDateMs) >= key.number;
-            case Op::Before: return dayOf(entry.internalDateMs) < key.number;
-            case Op::On: return dayOf(entry.internalDateMs) == key.number;
-            case Op::Larger: return entry.size > key.number;
-            case Op::Smaller: return entry.size < key.number;
-            case Op::Uid: return key.set.contains(entry.uid, largestUid);
-            case Op::Sequence: return key.set.contains(static_cast<int64_t>(index + 1), count);
-            case Op::Not: return !matches(*key.children[0], index, entry, body);
+            case Op::Since:
+                return dayOf(entry.internalDateMs) >= key.number;
+            case Op::Before:
+                return dayOf(entry.internalDateMs) < key.number;
+            case Op::On:
+                return dayOf(entry.internalDateMs) == key.number;
+            case Op::Larger:
+                return entry.size > key.number;
+            case Op::Smaller:
+                return entry.size < key.number;
+            case Op::Uid:
+                return key.set.contains(entry.uid, largestUid);
+            case Op::Sequence:
+                return key.set.contains(static_cast<int64_t>(index + 1), count);
+            case Op::Not:
+                return !matches(*key.children[0], index, entry, body);
             case Op::Or:
                 return matches(*key.children[0], index, entry, body) ||
                        matches(*key.children[1], index, entry, body);

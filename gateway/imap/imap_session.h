@@ -70,10 +70,10 @@ class ImapRecentRegistry {
 enum class ImapAction { None, StartTls, Close };
 
 struct ImapSessionSummary {
-    std::string user;          // after a successful login
+    std::string user;  // after a successful login
     int authFailures = 0;
     int commands = 0;
-    int messagesFetched = 0;   // FETCH responses with message content
+    int messagesFetched = 0;  // FETCH responses with message content
     int messagesExpunged = 0;
     std::string endReason;
 };
@@ -122,8 +122,8 @@ class ImapSession {
     std::string capabilities() const;
     bool loginAllowed() const { return options_.allowPlaintextLogin || tlsActive_; }
 
-    ImapAction login(const std::string& tag, const std::string& user,
-                     const std::string& password, std::string& out);
+    ImapAction login(const std::string& tag, const std::string& user, const std::string& password,
+                     std::string& out);
     ImapAction finishAuthenticate(const std::string& line, std::string& out);
     void list(const ImapCommand& command, bool lsub, std::string& out);
     void select(const ImapCommand& command, bool readOnly, std::string& out);

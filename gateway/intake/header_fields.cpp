@@ -1,10 +1,9 @@
 // RFC 2047 / RFC 2231 header decoding; see header_fields.h.
 #include "gateway/intake/header_fields.h"
 
-#include <Poco/String.h>
-
 #include <Poco/Net/MessageHeader.h>
 #include <Poco/Net/NameValueCollection.h>
+#include <Poco/String.h>
 #include <mimetic/codec/base64.h>
 #include <mimetic/codec/code.h>
 

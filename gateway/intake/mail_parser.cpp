@@ -2,7 +2,6 @@
 #include "gateway/intake/mail_parser.h"
 
 #include <Poco/String.h>
-
 #include <mimetic/codec/base64.h>
 #include <mimetic/codec/code.h>
 #include <mimetic/codec/qp.h>

@@ -10,9 +10,12 @@ namespace {
 
 const std::string& fieldOf(const Reception& reception, RouteField field) {
     switch (field) {
-        case RouteField::Called: return reception.calledNumber;
-        case RouteField::Caller: return reception.callerNumber;
-        case RouteField::Csid: return reception.remoteCsid;
+        case RouteField::Called:
+            return reception.calledNumber;
+        case RouteField::Caller:
+            return reception.callerNumber;
+        case RouteField::Csid:
+            return reception.remoteCsid;
     }
     return reception.calledNumber;
 }
@@ -20,18 +23,24 @@ const std::string& fieldOf(const Reception& reception, RouteField field) {
 // Lower ranks are more specific (step 2 of the order in routing_table.h).
 int matchRank(RouteMatch match) {
     switch (match) {
-        case RouteMatch::Exact: return 0;
-        case RouteMatch::Pattern: return 1;
-        case RouteMatch::Prefix: return 2;
+        case RouteMatch::Exact:
+            return 0;
+        case RouteMatch::Pattern:
+            return 1;
+        case RouteMatch::Prefix:
+            return 2;
     }
     return 3;
 }
 
 int fieldRank(RouteField field) {
     switch (field) {
-        case RouteField::Called: return 0;
-        case RouteField::Caller: return 1;
-        case RouteField::Csid: return 2;
+        case RouteField::Called:
+            return 0;
+        case RouteField::Caller:
+            return 1;
+        case RouteField::Csid:
+            return 2;
     }
     return 3;
 }
@@ -44,9 +53,12 @@ std::size_t literalCount(std::string_view pattern) {
 bool matches(RouteMatch match, const std::string& normalisedRule, const std::string& value) {
     if (normalisedRule.empty() || value.empty()) return false;
     switch (match) {
-        case RouteMatch::Exact: return value == normalisedRule;
-        case RouteMatch::Prefix: return value.compare(0, normalisedRule.size(), normalisedRule) == 0;
-        case RouteMatch::Pattern: return matchesPattern(normalisedRule, value);
+        case RouteMatch::Exact:
+            return value == normalisedRule;
+        case RouteMatch::Prefix:
+            return value.compare(0, normalisedRule.size(), normalisedRule) == 0;
+        case RouteMatch::Pattern:
+            return matchesPattern(normalisedRule, value);
     }
     return false;
 }

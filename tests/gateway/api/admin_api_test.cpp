@@ -129,9 +129,10 @@ TEST_F(AdminApiTest, NodesAddChangeShowLiveStateAndPriority) {
     EXPECT_EQ(store_->findNode("node-2")->retry.maxDials, 5);
     EXPECT_EQ(store_->findNode("node-2")->secret, "another-secret");
 
-    for (const char* bad : {R"({"id":"node-3","url":"ftp://x","secret":"another-secret"})",
-                            R"({"id":"node-3","url":"http://x","secret":"short"})",
-                            R"({"id":"node-3","url":"http://x","secret":"another-secret","max_dials":0})"}) {
+    for (const char* bad :
+         {R"({"id":"node-3","url":"ftp://x","secret":"another-secret"})",
+          R"({"id":"node-3","url":"http://x","secret":"short"})",
+          R"({"id":"node-3","url":"http://x","secret":"another-secret","max_dials":0})"}) {
         EXPECT_EQ(call("POST", "/api/v1/nodes", bad).status, 400) << bad;
     }
     EXPECT_EQ(call("POST", "/api/v1/nodes",
@@ -156,7 +157,8 @@ TEST_F(AdminApiTest, NodesAddChangeShowLiveStateAndPriority) {
     EXPECT_GT(shown.body->getValue<int64_t>("last_heartbeat_ms"), 0);
     EXPECT_FALSE(call("GET", "/api/v1/nodes/node-2").body->getValue<bool>("online"));
 
-    Answer changed = call("PATCH", "/api/v1/nodes/node-1", R"({"secret":"rotated-secret","keep_free":1})");
+    Answer changed =
+        call("PATCH", "/api/v1/nodes/node-1", R"({"secret":"rotated-secret","keep_free":1})");
     ASSERT_EQ(changed.status, 200) << changed.error();
     EXPECT_EQ(store_->findNode("node-1")->secret, "rotated-secret");
     EXPECT_EQ(call("PATCH", "/api/v1/nodes/node-9", R"({"keep_free":1})").status, 404);

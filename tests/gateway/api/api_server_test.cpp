@@ -21,7 +21,7 @@ struct Answer {
 };
 
 class ApiServerTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         path_ = std::filesystem::temp_directory_path() /
                 ("api-test-" + std::to_string(::getpid()) + ".db");
@@ -36,7 +36,8 @@ protected:
             return Poco::Timestamp().epochMicroseconds() / 1000;
         });
         scheduler_ = std::make_unique<Scheduler>(
-            *store_, *registry_, SchedulerOptions{}, [this](int64_t id) { finished_.push_back(id); },
+            *store_, *registry_, SchedulerOptions{},
+            [this](int64_t id) { finished_.push_back(id); },
             [] { return Poco::Timestamp().epochMicroseconds() / 1000; });
         registry_->setOnChange([this] { changes_++; });
         ApiServerOptions options;
@@ -71,9 +72,10 @@ protected:
     }
 
     std::string hello(const std::string& secret = "right-secret") {
-        Answer a = call("POST", "/node/v1/hello",
-                        R"({"node_id":"node-1","secret":")" + secret +
-                            R"(","url":"http://127.0.0.1:9","lines":[{"id":"sim-1","state":"idle"}]})");
+        Answer a =
+            call("POST", "/node/v1/hello",
+                 R"({"node_id":"node-1","secret":")" + secret +
+                     R"(","url":"http://127.0.0.1:9","lines":[{"id":"sim-1","state":"idle"}]})");
         return a.status == 200 ? a.body->getValue<std::string>("session") : "";
     }
 
@@ -87,8 +89,8 @@ protected:
 };
 
 TEST_F(ApiServerTest, HelloNeedsTheRightSecretAndAKnownNode) {
-    Answer wrong = call("POST", "/node/v1/hello",
-                        R"({"node_id":"node-1","secret":"nope","lines":[]})");
+    Answer wrong =
+        call("POST", "/node/v1/hello", R"({"node_id":"node-1","secret":"nope","lines":[]})");
     EXPECT_EQ(wrong.status, 401);
     EXPECT_NE(wrong.body->getValue<std::string>("error").find("secret"), std::string::npos);
     Answer unknown = call("POST", "/node/v1/hello",
@@ -108,17 +110,17 @@ TEST_F(ApiServerTest, HelloNeedsTheRightSecretAndAKnownNode) {
 TEST_F(ApiServerTest, HeartbeatUpdatesLineStatesAndNeedsASession) {
     EXPECT_EQ(call("POST", "/node/v1/heartbeat", R"({"lines":[]})", "bogus").status, 401);
     std::string session = hello();
-    Answer ok = call("POST", "/node/v1/heartbeat",
-                     R"({"node_id":"node-1","lines":[{"id":"sim-1","state":"sending","job_id":4}]})",
-                     session);
+    Answer ok = call(
+        "POST", "/node/v1/heartbeat",
+        R"({"node_id":"node-1","lines":[{"id":"sim-1","state":"sending","job_id":4}]})", session);
     EXPECT_EQ(ok.status, 200);
     EXPECT_EQ(registry_->nodeStatuses()["node-1"].idleLines, 0);
     int before = changes_;
     call("POST", "/node/v1/heartbeat", R"({"lines":[{"id":"sim-1","state":"idle"}]})", session);
     EXPECT_EQ(registry_->nodeStatuses()["node-1"].idleLines, 1);
     EXPECT_GT(changes_, before) << "a freed line wakes the scheduler";
-    Answer bad = call("POST", "/node/v1/heartbeat", R"({"lines":[{"id":"x","state":"dancing"}]})",
-                      session);
+    Answer bad =
+        call("POST", "/node/v1/heartbeat", R"({"lines":[{"id":"x","state":"dancing"}]})", session);
     EXPECT_EQ(bad.status, 400);
 }
 

@@ -67,8 +67,8 @@ class InboundApiTest : public ::testing::Test {
         store_->addUser(root);
         auto clock = [] { return Poco::Timestamp().epochMicroseconds() / 1000; };
         registry_ = std::make_unique<NodeRegistry>(*store_, NodeRegistryOptions{}, clock);
-        scheduler_ = std::make_unique<Scheduler>(*store_, *registry_, SchedulerOptions{},
-                                                 [](int64_t) {}, clock);
+        scheduler_ = std::make_unique<Scheduler>(
+            *store_, *registry_, SchedulerOptions{}, [](int64_t) {}, clock);
         InboundDeliveryOptions deliveryOptions;
         deliveryOptions.mail.templatesDir = std::string(FAXGATE_SOURCE_DIR) + "/templates";
         delivery_ = std::make_unique<InboundDelivery>(*store_, nullptr, deliveryOptions);
@@ -76,8 +76,8 @@ class InboundApiTest : public ::testing::Test {
         options.port = 0;
         options.maxRequestBytes = 4096;
         options.maxInboundBytes = 16 * 1024;  // a small TIFF fits; more would fill loopback buffers
-        server_ = std::make_unique<ApiServer>(options, *store_, *registry_, *scheduler_,
-                                              delivery_.get());
+        server_ =
+            std::make_unique<ApiServer>(options, *store_, *registry_, *scheduler_, delivery_.get());
         server_->start();
     }
     void TearDown() override {
@@ -108,8 +108,9 @@ class InboundApiTest : public ::testing::Test {
     }
 
     std::string hello(const std::string& nodeId = "node-1") {
-        Answer a = call("/node/v1/hello", R"({"node_id":")" + nodeId +
-                                              R"(","secret":"right-secret","url":"http://127.0.0.1:9","lines":[]})");
+        Answer a = call("/node/v1/hello",
+                        R"({"node_id":")" + nodeId +
+                            R"(","secret":"right-secret","url":"http://127.0.0.1:9","lines":[]})");
         return a.status == 200 ? a.body->getValue<std::string>("session") : "";
     }
 
@@ -117,20 +118,29 @@ class InboundApiTest : public ::testing::Test {
                                const std::string& result = "ok",
                                const std::string& caller = "0398765432",
                                const std::string& nodeId = "node-1") {
-        return R"({"record": {"record_id": ")" + recordId + R"(", "direction": "receive",)"
-               R"( "node_id": ")" + nodeId + R"(", "line": "sim-1", "called_number": "0312345001",)"
-               R"( "caller_number": ")" + caller + R"(", "remote_csid": "+81 3 9876 5432",)"
+        return R"({"record": {"record_id": ")" + recordId +
+               R"(", "direction": "receive",)"
+               R"( "node_id": ")" +
+               nodeId +
+               R"(", "line": "sim-1", "called_number": "0312345001",)"
+               R"( "caller_number": ")" +
+               caller +
+               R"(", "remote_csid": "+81 3 9876 5432",)"
                R"( "pages": 1, "pages_total": 1, "duration_ms": 20000, "bit_rate": 14400,)"
-               R"( "ecm": true, "result": ")" + result + R"(", "reason": "all pages received",)"
+               R"( "ecm": true, "result": ")" +
+               result +
+               R"(", "reason": "all pages received",)"
                R"( "started_ms": 1732512345678, "ended_ms": 1732512365678},)"
-               R"( "tiff_base64": ")" + tiffBase64 + R"("})";
+               R"( "tiff_base64": ")" +
+               tiffBase64 + R"("})";
     }
 
     static std::vector<std::string> deliveredTo(const Answer& answer) {
         std::vector<std::string> users;
         auto array = answer.body->getArray("delivered_to");
         if (!array) return users;
-        for (size_t i = 0; i < array->size(); ++i) users.push_back(array->getElement<std::string>(static_cast<unsigned>(i)));
+        for (size_t i = 0; i < array->size(); ++i)
+            users.push_back(array->getElement<std::string>(static_cast<unsigned>(i)));
         return users;
     }
 
@@ -194,13 +204,13 @@ TEST_F(InboundApiTest, RefusesBadJsonBadBase64AndNonTiff) {
     Answer bad = call("/node/v1/inbound", inbound("rec-5", "!!notbase64!!"), session);
     EXPECT_EQ(bad.status, 400);
     EXPECT_NE(bad.body->getValue<std::string>("error").find("base64"), std::string::npos);
-    EXPECT_EQ(call("/node/v1/inbound", inbound("rec-5", base64("plain text, no tiff")), session)
-                  .status,
-              400);
+    EXPECT_EQ(
+        call("/node/v1/inbound", inbound("rec-5", base64("plain text, no tiff")), session).status,
+        400);
     EXPECT_EQ(call("/node/v1/inbound", inbound("rec-5", ""), session).status, 400);
-    EXPECT_EQ(call("/node/v1/inbound", inbound("rec-5", base64(smallTiff()), "busy"), session)
-                  .status,
-              400);
+    EXPECT_EQ(
+        call("/node/v1/inbound", inbound("rec-5", base64(smallTiff()), "busy"), session).status,
+        400);
     EXPECT_FALSE(store_->findRecord("rec-5"));
     // A failed reception needs no image and is kept.
     Answer failed = call("/node/v1/inbound", inbound("rec-6", "", "failed"), session);

@@ -81,7 +81,8 @@ TEST(InboundMailTest, TiffUserGetsTheExactBytesAndCrlfThroughout) {
     InboundMailComposer composer(options());
     const std::string tiff = smallFaxTiff(2);
     auto record = reception("r2", 2);
-    const std::string mail = composer.compose(record, user("alice", "tiff"), {tiff, ""}, 1732512500000);
+    const std::string mail =
+        composer.compose(record, user("alice", "tiff"), {tiff, ""}, 1732512500000);
     EXPECT_TRUE(onlyCrlf(mail));
     EXPECT_EQ(headerOf(mail, "Subject"), "Fax from +81 3 9876 5432 (0398765432), 2 pages");
     EXPECT_EQ(headerOf(mail, "To"), "alice@fax.example");

@@ -21,7 +21,8 @@ inline std::string smallFaxTiff(int pages) {
         page.heightPx = 100;
         page.bits.assign(static_cast<size_t>(page.heightPx) * kFaxRowBytes, 0);
         for (int row = 10 + i; row < 20 + i; ++row) {
-            for (int b = 10; b < 50; ++b) page.bits[static_cast<size_t>(row) * kFaxRowBytes + b] = 0xff;
+            for (int b = 10; b < 50; ++b)
+                page.bits[static_cast<size_t>(row) * kFaxRowBytes + b] = 0xff;
         }
         faxPages.push_back(page);
     }
@@ -77,7 +78,8 @@ inline std::string attachmentOf(const std::string& message, const std::string& f
     size_t bodyEnd = message.find("\r\n--", bodyStart + 4);
     std::istringstream encoded(message.substr(bodyStart + 4, bodyEnd - bodyStart - 4));
     Poco::Base64Decoder decoder(encoded);
-    std::string decoded((std::istreambuf_iterator<char>(decoder)), std::istreambuf_iterator<char>());
+    std::string decoded((std::istreambuf_iterator<char>(decoder)),
+                        std::istreambuf_iterator<char>());
     return decoded;
 }
 

@@ -30,12 +30,13 @@ TEST(ImapMessageTest, BodyStructureOfMultipartWithPdf) {
 
 TEST(ImapMessageTest, Envelope) {
     ImapMessage message(kFaxMessage);
-    EXPECT_EQ(message.envelope(),
-              "(\"Mon, 1 Jan 2024 10:00:00 +0000\" \"Fax from 0312345678\""
-              " ((\"Fax Gateway\" NIL \"fax\" \"gw.local\"))"
-              " ((\"Fax Gateway\" NIL \"fax\" \"gw.local\"))"
-              " ((\"Fax Gateway\" NIL \"fax\" \"gw.local\"))"
-              " ((\"Alice Example\" NIL \"alice\" \"example.com\")) NIL NIL NIL \"<r1@gw.local>\")");
+    EXPECT_EQ(
+        message.envelope(),
+        "(\"Mon, 1 Jan 2024 10:00:00 +0000\" \"Fax from 0312345678\""
+        " ((\"Fax Gateway\" NIL \"fax\" \"gw.local\"))"
+        " ((\"Fax Gateway\" NIL \"fax\" \"gw.local\"))"
+        " ((\"Fax Gateway\" NIL \"fax\" \"gw.local\"))"
+        " ((\"Alice Example\" NIL \"alice\" \"example.com\")) NIL NIL NIL \"<r1@gw.local>\")");
 }
 
 TEST(ImapMessageTest, Sections) {
@@ -68,7 +69,8 @@ TEST(ImapMessageTest, SinglePartAndNestedMessage) {
     const std::string outer =
         "Subject: outer\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
         "--b\r\nContent-Type: text/plain\r\n\r\nfirst\r\n"
-        "--b\r\nContent-Type: message/rfc822\r\n\r\n" + inner + "\r\n--b--\r\n";
+        "--b\r\nContent-Type: message/rfc822\r\n\r\n" +
+        inner + "\r\n--b--\r\n";
     ImapMessage nested(outer);
     EXPECT_EQ(nested.section(sectionOf("2.HEADER.FIELDS (SUBJECT)")), "Subject: Inner\r\n\r\n");
     EXPECT_EQ(nested.section(sectionOf("2.TEXT")), "inside\r\n");

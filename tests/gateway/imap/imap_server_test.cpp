@@ -2,13 +2,12 @@
 // with a raw socket client, Python's imaplib and curl's IMAP client.
 #include "gateway/imap/imap_server.h"
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <Poco/Base64Encoder.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/Timespan.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -23,8 +22,7 @@ using ::testing::HasSubstr;
 
 class Client {
   public:
-    explicit Client(uint16_t port)
-        : socket_(Poco::Net::SocketAddress("127.0.0.1", port)) {
+    explicit Client(uint16_t port) : socket_(Poco::Net::SocketAddress("127.0.0.1", port)) {
         socket_.setReceiveTimeout(Poco::Timespan(10, 0));
     }
     // Reads until a complete line starting with `until` (a tag, "* OK", ...) arrived.
@@ -149,8 +147,10 @@ std::string attachmentFixture(testing::TempStore& temp, std::string& payloadPath
     }
     std::string base64;
     for (char c : encoded.str()) {
-        if (c == '\n') base64 += "\r\n";
-        else if (c != '\r') base64 += c;
+        if (c == '\n')
+            base64 += "\r\n";
+        else if (c != '\r')
+            base64 += c;
     }
     return "From: fax@gw.local\r\nTo: alice@example.com\r\nSubject: Fax received\r\n"
            "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"

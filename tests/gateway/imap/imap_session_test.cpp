@@ -53,7 +53,8 @@ TEST_F(ImapSessionTest, GreetingAndCapability) {
     const std::string caps = send("c CAPABILITY\r\n", strict.get());
     EXPECT_THAT(caps, HasSubstr("STARTTLS"));
     EXPECT_THAT(caps, HasSubstr("LOGINDISABLED"));
-    EXPECT_THAT(send("l LOGIN alice secret\r\n", strict.get()), HasSubstr("l NO [PRIVACYREQUIRED]"));
+    EXPECT_THAT(send("l LOGIN alice secret\r\n", strict.get()),
+                HasSubstr("l NO [PRIVACYREQUIRED]"));
     std::string out;
     EXPECT_EQ(strict->consume("t STARTTLS\r\nx LOGIN alice secret\r\n", out), ImapAction::StartTls);
     EXPECT_THAT(out, HasSubstr("t OK"));
@@ -94,7 +95,8 @@ TEST_F(ImapSessionTest, ListAndStatus) {
     EXPECT_THAT(inbox, HasSubstr("\"INBOX\""));
     EXPECT_THAT(inbox, Not(HasSubstr("Sent")));
     EXPECT_THAT(send("c LIST \"\" \"\"\r\n"), HasSubstr("(\\Noselect) \"/\" \"\""));
-    EXPECT_THAT(send("d LSUB \"\" \"%\"\r\n"), HasSubstr("* LSUB (\\HasNoChildren) \"/\" \"Sent Faxes\""));
+    EXPECT_THAT(send("d LSUB \"\" \"%\"\r\n"),
+                HasSubstr("* LSUB (\\HasNoChildren) \"/\" \"Sent Faxes\""));
     temp_.append("alice", "INBOX", testing::kFaxMessage);
     EXPECT_THAT(send("e STATUS INBOX (MESSAGES UNSEEN UIDNEXT)\r\n"),
                 HasSubstr("* STATUS \"INBOX\" (MESSAGES 1 UNSEEN 1 UIDNEXT 2)"));
@@ -127,7 +129,8 @@ TEST_F(ImapSessionTest, SelectReportsCounts) {
     auto second = makeSession();
     send("l LOGIN alice secret\r\n", second.get());
     EXPECT_THAT(send("s EXAMINE INBOX\r\n", second.get()), HasSubstr("* 0 RECENT"));
-    EXPECT_THAT(send("s STORE 1 +FLAGS (\\Flagged)\r\n", second.get()), HasSubstr("s NO [READ-ONLY]"));
+    EXPECT_THAT(send("s STORE 1 +FLAGS (\\Flagged)\r\n", second.get()),
+                HasSubstr("s NO [READ-ONLY]"));
 }
 
 TEST_F(ImapSessionTest, PeekDoesNotSetSeenButBodyDoes) {
@@ -154,7 +157,9 @@ TEST_F(ImapSessionTest, FetchAttributes) {
     EXPECT_THAT(out, HasSubstr("INTERNALDATE \"01-Jan-2024 10:00:00 +0000\""));
     EXPECT_THAT(out, HasSubstr("BODYSTRUCTURE " + testing::kFaxBodyStructure));
     EXPECT_THAT(out, HasSubstr("ENVELOPE (\"Mon, 1 Jan 2024 10:00:00 +0000\""));
-    EXPECT_THAT(out, HasSubstr("BODY[HEADER.FIELDS (SUBJECT)] {32}\r\nSubject: Fax from 0312345678\r\n\r\n"));
+    EXPECT_THAT(
+        out,
+        HasSubstr("BODY[HEADER.FIELDS (SUBJECT)] {32}\r\nSubject: Fax from 0312345678\r\n\r\n"));
     EXPECT_THAT(out, HasSubstr("a OK FETCH"));
     EXPECT_THAT(send("b FETCH 2 FLAGS\r\n"), HasSubstr("b BAD"));
     EXPECT_THAT(send("c FETCH 1 (FLAGS\r\n"), HasSubstr("c BAD"));
@@ -162,7 +167,8 @@ TEST_F(ImapSessionTest, FetchAttributes) {
 }
 
 TEST_F(ImapSessionTest, ExpungeSequenceArithmeticAndUids) {
-    for (int i = 1; i <= 6; ++i) temp_.append("alice", "INBOX", testing::plainMessage("m" + std::to_string(i), "x"));
+    for (int i = 1; i <= 6; ++i)
+        temp_.append("alice", "INBOX", testing::plainMessage("m" + std::to_string(i), "x"));
     loginAndSelect();
     EXPECT_THAT(send("a STORE 2,3,5 +FLAGS.SILENT (\\Deleted)\r\n"), "a OK STORE completed\r\n");
     EXPECT_EQ(send("b EXPUNGE\r\n"),
@@ -170,7 +176,8 @@ TEST_F(ImapSessionTest, ExpungeSequenceArithmeticAndUids) {
     // Left: UIDs 1, 4, 6 as sequence numbers 1, 2, 3.
     EXPECT_THAT(send("c FETCH 2 UID\r\n"), HasSubstr("* 2 FETCH (UID 4)"));
     EXPECT_THAT(send("d UID SEARCH ALL\r\n"), HasSubstr("* SEARCH 1 4 6\r\n"));
-    EXPECT_THAT(send("e UID STORE 6 +FLAGS (\\Deleted)\r\n"), HasSubstr("* 3 FETCH (UID 6 FLAGS (\\Deleted \\Recent))"));
+    EXPECT_THAT(send("e UID STORE 6 +FLAGS (\\Deleted)\r\n"),
+                HasSubstr("* 3 FETCH (UID 6 FLAGS (\\Deleted \\Recent))"));
     send("f STORE 1 +FLAGS (\\Deleted)\r\n");
     // UID EXPUNGE removes only the named UIDs.
     EXPECT_EQ(send("g UID EXPUNGE 6\r\n"), "* 3 EXPUNGE\r\ng OK EXPUNGE completed\r\n");
@@ -184,15 +191,18 @@ TEST_F(ImapSessionTest, ExpungeSequenceArithmeticAndUids) {
 }
 
 TEST_F(ImapSessionTest, SearchCombinations) {
-    temp_.append("alice", "INBOX", testing::plainMessage("Fax one", "pages"), "\\Seen", 1704103200000);
-    temp_.append("alice", "INBOX", testing::plainMessage("Report", "failed call"), "", 1704189600000);
+    temp_.append("alice", "INBOX", testing::plainMessage("Fax one", "pages"), "\\Seen",
+                 1704103200000);
+    temp_.append("alice", "INBOX", testing::plainMessage("Report", "failed call"), "",
+                 1704189600000);
     temp_.append("alice", "INBOX", testing::kFaxMessage, "\\Flagged", 1704276000000);
     loginAndSelect();
     EXPECT_THAT(send("a SEARCH UNSEEN\r\n"), HasSubstr("* SEARCH 2 3\r\n"));
     EXPECT_THAT(send("b SEARCH SUBJECT fax\r\n"), HasSubstr("* SEARCH 1 3\r\n"));
     EXPECT_THAT(send("c SEARCH OR SEEN FLAGGED\r\n"), HasSubstr("* SEARCH 1 3\r\n"));
     EXPECT_THAT(send("d SEARCH NOT SEEN BODY failed\r\n"), HasSubstr("* SEARCH 2\r\n"));
-    EXPECT_THAT(send("e SEARCH SINCE 2-Jan-2024 BEFORE 3-Jan-2024\r\n"), HasSubstr("* SEARCH 2\r\n"));
+    EXPECT_THAT(send("e SEARCH SINCE 2-Jan-2024 BEFORE 3-Jan-2024\r\n"),
+                HasSubstr("* SEARCH 2\r\n"));
     EXPECT_THAT(send("f SEARCH ON 1-Jan-2024\r\n"), HasSubstr("* SEARCH 1\r\n"));
     EXPECT_THAT(send("g SEARCH LARGER 200\r\n"), HasSubstr("* SEARCH 3\r\n"));
     EXPECT_THAT(send("h SEARCH 2:* (FROM fax@gw.local)\r\n"), HasSubstr("* SEARCH 3\r\n"));
@@ -237,11 +247,16 @@ TEST_F(ImapSessionTest, LiteralLimitsAndBadSyntax) {
 
 TEST_F(ImapSessionTest, FuzzedInputNeverThrows) {
     temp_.append("alice", "INBOX", testing::kFaxMessage);
-    const std::vector<std::string> seeds = {
-        "a LOGIN alice secret\r\n", "b SELECT INBOX\r\n", "c FETCH 1:* (BODY.PEEK[1.2]<0.10> FLAGS)\r\n",
-        "d SEARCH OR (SEEN) NOT UID 1:* TEXT {3+}\r\nabc\r\n", "e UID STORE 1 +FLAGS (\\Seen)\r\n",
-        "f STATUS INBOX (MESSAGES)\r\n", "g IDLE\r\nDONE\r\n", "h EXPUNGE\r\n",
-        "i FETCH * BODY[HEADER.FIELDS.NOT (A B)]\r\n", "j LIST \"\" %\r\n"};
+    const std::vector<std::string> seeds = {"a LOGIN alice secret\r\n",
+                                            "b SELECT INBOX\r\n",
+                                            "c FETCH 1:* (BODY.PEEK[1.2]<0.10> FLAGS)\r\n",
+                                            "d SEARCH OR (SEEN) NOT UID 1:* TEXT {3+}\r\nabc\r\n",
+                                            "e UID STORE 1 +FLAGS (\\Seen)\r\n",
+                                            "f STATUS INBOX (MESSAGES)\r\n",
+                                            "g IDLE\r\nDONE\r\n",
+                                            "h EXPUNGE\r\n",
+                                            "i FETCH * BODY[HEADER.FIELDS.NOT (A B)]\r\n",
+                                            "j LIST \"\" %\r\n"};
     std::mt19937 random(20240101);
     int closed = 0;
     for (int i = 0; i < 10000; ++i) {
@@ -254,10 +269,18 @@ TEST_F(ImapSessionTest, FuzzedInputNeverThrows) {
         for (int m = 0; m < mutations; ++m) {
             const size_t at = random() % (input.size() + 1);
             switch (random() % 4) {
-                case 0: input.insert(at, 1, static_cast<char>(random() % 256)); break;
-                case 1: if (at < input.size()) input.erase(at, 1); break;
-                case 2: if (at < input.size()) input[at] = static_cast<char>(random() % 256); break;
-                default: input.insert(at, seeds[random() % seeds.size()]); break;
+                case 0:
+                    input.insert(at, 1, static_cast<char>(random() % 256));
+                    break;
+                case 1:
+                    if (at < input.size()) input.erase(at, 1);
+                    break;
+                case 2:
+                    if (at < input.size()) input[at] = static_cast<char>(random() % 256);
+                    break;
+                default:
+                    input.insert(at, seeds[random() % seeds.size()]);
+                    break;
             }
         }
         std::string out;

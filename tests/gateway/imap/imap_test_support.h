@@ -41,8 +41,8 @@ inline const std::string kFaxBodyStructure =
     " \"MIXED\" (\"BOUNDARY\" \"XX\") NIL NIL NIL)";
 
 inline std::string plainMessage(const std::string& subject, const std::string& body) {
-    return "From: bob@example.com\r\nTo: alice@example.com\r\nSubject: " + subject +
-           "\r\n\r\n" + body + "\r\n";
+    return "From: bob@example.com\r\nTo: alice@example.com\r\nSubject: " + subject + "\r\n\r\n" +
+           body + "\r\n";
 }
 
 // A store in a fresh temporary directory, removed again by the destructor.

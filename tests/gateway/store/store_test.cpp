@@ -45,7 +45,6 @@ class SqliteStoreTest : public testing::TempStoreTest {
         }
         return bytes;
     }
-
 };
 
 User sampleUser(const std::string& id) {
