@@ -13,58 +13,17 @@
 #include <spandsp.h>
 
 #include <algorithm>
-#include <cctype>
-#include <filesystem>
 #include <stdexcept>
+
+#include "faxnode/fax/t30_setup.h"
 
 namespace faxgate::node::fax {
 
 namespace {
 
-int supportedModems(int maxBitRate) {
-    if (maxBitRate >= 12000) return T30_SUPPORT_V17 | T30_SUPPORT_V29 | T30_SUPPORT_V27TER;
-    if (maxBitRate >= 7200) return T30_SUPPORT_V29 | T30_SUPPORT_V27TER;
-    return T30_SUPPORT_V27TER;
-}
-
-int supportedResolutions(const T30Settings& s) {
-    int resolutions = T30_SUPPORT_STANDARD_RESOLUTION | T30_SUPPORT_R8_RESOLUTION;
-    if (s.fineResolution) resolutions |= T30_SUPPORT_FINE_RESOLUTION;
-    if (s.superfineResolution) resolutions |= T30_SUPPORT_SUPERFINE_RESOLUTION;
-    return resolutions;
-}
-
-int supportedCompressions(const T30Settings& s) {
-    int compressions = T30_SUPPORT_T4_1D_COMPRESSION;
-    if (s.t4TwoDimensional) compressions |= T30_SUPPORT_T4_2D_COMPRESSION;
-    if (s.t6) compressions |= T30_SUPPORT_T6_COMPRESSION;
-    return compressions;
-}
-
 bool printable(const std::string& text) {
     return std::all_of(text.begin(), text.end(),
                        [](unsigned char c) { return c >= 0x20 && c < 0x7f; });
-}
-
-// Station IDs travel space-padded; SpanDSP returns NULL when none was received.
-std::string trimmedIdent(const char* ident) {
-    if (ident == nullptr) return {};
-    std::string text(ident);
-    const auto notSpace = [](unsigned char c) { return !std::isspace(c); };
-    text.erase(text.begin(), std::find_if(text.begin(), text.end(), notSpace));
-    text.erase(std::find_if(text.rbegin(), text.rend(), notSpace).base(), text.end());
-    return text;
-}
-
-// Pages of the TIFF to send, without opening it when it is not there (libtiff would print).
-int countTiffPages(const std::string& path) {
-    std::error_code ignored;
-    if (!std::filesystem::is_regular_file(path, ignored)) return 0;
-    TIFF* tiff = TIFFOpen(path.c_str(), "r");
-    if (tiff == nullptr) return 0;
-    const int pages = TIFFNumberOfDirectories(tiff);
-    TIFFClose(tiff);
-    return pages;
 }
 
 }  // namespace
@@ -96,20 +55,7 @@ T30AudioSession::T30AudioSession(FaxRole role, const T30Settings& settings,
     // Always produce a full block, silence when the modems have nothing to say.
     fax_set_transmit_on_idle(fax_, 1);
 
-    t30_set_tx_ident(t30_, settings.stationId.c_str());
-    if (!settings.headerInfo.empty()) {
-        t30_set_tx_page_header_info(t30_, settings.headerInfo.c_str());
-    }
-    t30_set_ecm_capability(t30_, settings.ecm);
-    t30_set_supported_modems(t30_, supportedModems(settings.maxBitRate));
-    t30_set_supported_resolutions(t30_, supportedResolutions(settings));
-    t30_set_supported_compressions(t30_, supportedCompressions(settings));
-    if (calling) {
-        documentPages_ = countTiffPages(tiffPath);
-        t30_set_tx_file(t30_, tiffPath.c_str(), -1, -1);
-    } else {
-        t30_set_rx_file(t30_, tiffPath.c_str(), -1);
-    }
+    documentPages_ = configureT30(t30_, role, settings, tiffPath);
     t30_set_phase_b_handler(t30_, &T30AudioSession::onPhaseB, this);
     t30_set_phase_e_handler(t30_, &T30AudioSession::onPhaseE, this);
 }
@@ -160,23 +106,7 @@ void T30AudioSession::onPhaseE(t30_state_s* /*t30*/, void* self, int completionC
 
 void T30AudioSession::finish(int completionCode) {
     if (finished_) return;
-    t30_stats_t stats;
-    t30_get_transfer_statistics(t30_, &stats);
-    result_.completionCode = completionCode;
-    const char* text = t30_completion_code_to_str(completionCode);
-    result_.completionText = text != nullptr ? text : "";
-    if (role_ == FaxRole::kCaller) {
-        result_.pages = stats.pages_tx;
-        result_.pagesTotal = std::max(documentPages_, stats.pages_tx);
-    } else {
-        result_.pages = stats.pages_rx;
-        result_.pagesTotal = stats.pages_rx;
-    }
-    if (result_.faxPeerSeen) {
-        result_.bitRate = stats.bit_rate;
-        result_.ecm = stats.error_correcting_mode != 0;
-        result_.remoteStationId = trimmedIdent(t30_get_rx_ident(t30_));
-    }
+    readT30Result(t30_, completionCode, documentPages_, result_);
     finished_ = true;
 }
 
