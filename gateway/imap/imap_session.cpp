@@ -1159,39 +1159,34 @@ void ImapSession::search(const std::string& tag, const std::vector<ImapValue>& a
             }
             return &values[at++];
         };
-        auto flag = [&](Op op, const char* flagName) {
-            key->op = op;
-            key->name = flagName;
+        // The keys that take no argument: a flag present or absent, or a fixed test.
+        struct SimpleKey {
+            const char* name;
+            Op op;
+            const char* flag;  // for HasFlag/LacksFlag, else nullptr
         };
-        if (name == "ALL")
-            key->op = Op::All;
-        else if (name == "SEEN")
-            flag(Op::HasFlag, "\\Seen");
-        else if (name == "UNSEEN")
-            flag(Op::LacksFlag, "\\Seen");
-        else if (name == "DELETED")
-            flag(Op::HasFlag, "\\Deleted");
-        else if (name == "UNDELETED")
-            flag(Op::LacksFlag, "\\Deleted");
-        else if (name == "FLAGGED")
-            flag(Op::HasFlag, "\\Flagged");
-        else if (name == "UNFLAGGED")
-            flag(Op::LacksFlag, "\\Flagged");
-        else if (name == "ANSWERED")
-            flag(Op::HasFlag, "\\Answered");
-        else if (name == "UNANSWERED")
-            flag(Op::LacksFlag, "\\Answered");
-        else if (name == "DRAFT")
-            flag(Op::HasFlag, "\\Draft");
-        else if (name == "UNDRAFT")
-            flag(Op::LacksFlag, "\\Draft");
-        else if (name == "NEW")
-            key->op = Op::New;
-        else if (name == "OLD")
-            key->op = Op::Old;
-        else if (name == "RECENT")
-            key->op = Op::Recent;
-        else if (name == "KEYWORD" || name == "UNKEYWORD") {
+        static constexpr SimpleKey kSimpleKeys[] = {
+            {"ALL", Op::All, nullptr},
+            {"SEEN", Op::HasFlag, "\\Seen"},
+            {"UNSEEN", Op::LacksFlag, "\\Seen"},
+            {"DELETED", Op::HasFlag, "\\Deleted"},
+            {"UNDELETED", Op::LacksFlag, "\\Deleted"},
+            {"FLAGGED", Op::HasFlag, "\\Flagged"},
+            {"UNFLAGGED", Op::LacksFlag, "\\Flagged"},
+            {"ANSWERED", Op::HasFlag, "\\Answered"},
+            {"UNANSWERED", Op::LacksFlag, "\\Answered"},
+            {"DRAFT", Op::HasFlag, "\\Draft"},
+            {"UNDRAFT", Op::LacksFlag, "\\Draft"},
+            {"NEW", Op::New, nullptr},
+            {"OLD", Op::Old, nullptr},
+            {"RECENT", Op::Recent, nullptr},
+        };
+        const auto simple = std::find_if(std::begin(kSimpleKeys), std::end(kSimpleKeys),
+                                         [&](const SimpleKey& k) { return name == k.name; });
+        if (simple != std::end(kSimpleKeys)) {
+            key->op = simple->op;
+            if (simple->flag != nullptr) key->name = simple->flag;
+        } else if (name == "KEYWORD" || name == "UNKEYWORD") {
             if (!argument()) return nullptr;
             key->op = name == "KEYWORD" ? Op::Nothing : Op::All;  // no keywords are stored
         } else if (name == "FROM" || name == "TO" || name == "CC" || name == "BCC" ||
