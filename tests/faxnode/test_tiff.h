@@ -5,8 +5,10 @@
 #include <tiffio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -14,12 +16,15 @@
 
 namespace faxgate::node::testing {
 
-// Writes a G4 TIFF of `pages` pages, 1728 px wide and `rows` rows tall, fine resolution.
-inline void writeFaxTiff(const std::string& path, int pages, uint32_t rows = 40) {
+// Writes a G4 (T.6) TIFF of `pages` pages, 1728 px wide and `rows` rows tall, fine
+// resolution (204x196 dpi), as a fax node sends it; `fillRow(page, y, row)` sets each row's
+// 216 bytes (most significant bit first, 1 = black), which start all white.
+inline void writeG4FaxTiff(const std::string& path, int pages, uint32_t rows,
+                           const std::function<void(int, uint32_t, unsigned char*)>& fillRow) {
     TIFF* tiff = TIFFOpen(path.c_str(), "w");
     if (tiff == nullptr) throw std::runtime_error("cannot create " + path);
     const uint32_t width = 1728;
-    std::vector<unsigned char> row(width / 8, 0x00);
+    std::vector<unsigned char> row(width / 8);
     for (int page = 0; page < pages; ++page) {
         TIFFSetField(tiff, TIFFTAG_IMAGEWIDTH, width);
         TIFFSetField(tiff, TIFFTAG_IMAGELENGTH, rows);
@@ -35,12 +40,12 @@ inline void writeFaxTiff(const std::string& path, int pages, uint32_t rows = 40)
         TIFFSetField(tiff, TIFFTAG_SUBFILETYPE, FILETYPE_PAGE);
         TIFFSetField(tiff, TIFFTAG_PAGENUMBER, page, pages);
         for (uint32_t y = 0; y < rows; ++y) {
-            row[y % row.size()] = 0xff;  // a diagonal-ish mark so pages are not blank
+            std::fill(row.begin(), row.end(), 0x00);
+            fillRow(page, y, row.data());
             if (TIFFWriteScanline(tiff, row.data(), y, 0) < 0) {
                 TIFFClose(tiff);
                 throw std::runtime_error("cannot write " + path);
             }
-            row[y % row.size()] = 0x00;
         }
         if (!TIFFWriteDirectory(tiff)) {
             TIFFClose(tiff);
@@ -48,6 +53,13 @@ inline void writeFaxTiff(const std::string& path, int pages, uint32_t rows = 40)
         }
     }
     TIFFClose(tiff);
+}
+
+// Writes a G4 TIFF of `pages` pages, 1728 px wide and `rows` rows tall, fine resolution, with
+// a diagonal-ish mark so pages are not blank.
+inline void writeFaxTiff(const std::string& path, int pages, uint32_t rows = 40) {
+    writeG4FaxTiff(path, pages, rows,
+                   [](int, uint32_t y, unsigned char* row) { row[y % (1728 / 8)] = 0xff; });
 }
 
 inline std::string readFile(const std::string& path) {
@@ -77,6 +89,7 @@ class TempDir {
     TempDir(const TempDir&) = delete;
     TempDir& operator=(const TempDir&) = delete;
     const std::string& path() const { return path_; }
+    std::string file(const std::string& name) const { return path_ + "/" + name; }
 
   private:
     std::string path_;

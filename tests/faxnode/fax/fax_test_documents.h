@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/faxnode/test_tiff.h"
+
 namespace faxgate::node::fax::testing {
 
 constexpr uint32_t kPageWidthPx = 1728;
@@ -64,35 +66,13 @@ inline BilevelPage patternPage(int page, uint32_t heightPx) {
 
 // Writes `pages` pattern pages of heightPx rows as a G4 (T.6) TIFF at 204x196 dpi.
 inline void writePatternTiff(const std::string& path, int pages, uint32_t heightPx = 300) {
-    TIFF* tiff = TIFFOpen(path.c_str(), "w");
-    if (tiff == nullptr) throw std::runtime_error("cannot create " + path);
-    for (int page = 0; page < pages; ++page) {
-        BilevelPage p = patternPage(page, heightPx);
-        TIFFSetField(tiff, TIFFTAG_IMAGEWIDTH, kPageWidthPx);
-        TIFFSetField(tiff, TIFFTAG_IMAGELENGTH, heightPx);
-        TIFFSetField(tiff, TIFFTAG_BITSPERSAMPLE, 1);
-        TIFFSetField(tiff, TIFFTAG_SAMPLESPERPIXEL, 1);
-        TIFFSetField(tiff, TIFFTAG_COMPRESSION, COMPRESSION_CCITTFAX4);
-        TIFFSetField(tiff, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISWHITE);
-        TIFFSetField(tiff, TIFFTAG_FILLORDER, FILLORDER_LSB2MSB);
-        TIFFSetField(tiff, TIFFTAG_XRESOLUTION, 204.0);
-        TIFFSetField(tiff, TIFFTAG_YRESOLUTION, 196.0);
-        TIFFSetField(tiff, TIFFTAG_RESOLUTIONUNIT, RESUNIT_INCH);
-        TIFFSetField(tiff, TIFFTAG_ROWSPERSTRIP, heightPx);
-        TIFFSetField(tiff, TIFFTAG_SUBFILETYPE, FILETYPE_PAGE);
-        TIFFSetField(tiff, TIFFTAG_PAGENUMBER, page, pages);
-        for (uint32_t y = 0; y < heightPx; ++y) {
-            if (TIFFWriteScanline(tiff, p.bits.data() + y * kRowBytes, y, 0) < 0) {
-                TIFFClose(tiff);
-                throw std::runtime_error("cannot write " + path);
-            }
-        }
-        if (!TIFFWriteDirectory(tiff)) {
-            TIFFClose(tiff);
-            throw std::runtime_error("cannot write a page of " + path);
-        }
-    }
-    TIFFClose(tiff);
+    std::vector<BilevelPage> patterns;
+    for (int page = 0; page < pages; ++page) patterns.push_back(patternPage(page, heightPx));
+    node::testing::writeG4FaxTiff(
+        path, pages, heightPx, [&](int page, uint32_t y, unsigned char* row) {
+            const uint8_t* bits = patterns[static_cast<std::size_t>(page)].bits.data();
+            std::copy(bits + y * kRowBytes, bits + (y + 1) * kRowBytes, row);
+        });
 }
 
 // Every page of a bilevel TIFF as rows of bits (1 = black whatever the photometric tag).
@@ -123,24 +103,6 @@ inline std::vector<BilevelPage> readBilevelTiff(const std::string& path) {
     return pages;
 }
 
-class TempDir {
-  public:
-    TempDir() {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "faxnode-fax-test-XXXXXX").string();
-        if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = pattern;
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path_, ignored);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    std::string file(const std::string& name) const { return path_ + "/" + name; }
-
-  private:
-    std::string path_;
-};
+using node::testing::TempDir;
 
 }  // namespace faxgate::node::fax::testing
